@@ -1,0 +1,1 @@
+"""Shared contracts of the helpdesk services."""
