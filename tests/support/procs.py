@@ -15,6 +15,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+# Module-level alias: inside ServerProcess the method `signal` shadows the module in defaults.
+_SIGKILL = signal.SIGKILL
+
 
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that is free right now."""
@@ -90,7 +93,7 @@ class ServerProcess:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, sig)
 
-    def stop(self, *, sig: int = signal.SIGKILL, timeout: float = 10.0) -> int | None:
+    def stop(self, *, sig: int = _SIGKILL, timeout: float = 10.0) -> int | None:
         """Signal the whole process group and reap the child; return its exit code."""
         if self.proc is None:
             return None

@@ -1,1 +1,80 @@
-"""(being written)"""
+"""RabbitMQ for tests: the machine's broker on 127.0.0.1:5672, one fresh vhost per test or session.
+
+Vhosts are created and deleted with `rabbitmqctl`, so runs never see each other's queues. The
+broker itself is started by `.ci/run` (or by hand: `rabbitmq-server -detached`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+
+RABBIT_HOST = os.environ.get("TEST_RABBIT_HOST", "127.0.0.1")
+RABBIT_PORT = int(os.environ.get("TEST_RABBIT_PORT", "5672"))
+RABBIT_USER = os.environ.get("TEST_RABBIT_USER", "guest")
+RABBIT_PASSWORD = os.environ.get("TEST_RABBIT_PASSWORD", "guest")
+
+
+def _rabbitmqctl(*args: str) -> None:
+    exe = shutil.which("rabbitmqctl")
+    if exe is None:
+        raise RuntimeError("rabbitmqctl not found: install rabbitmq-server (see README)")
+    subprocess.run([exe, "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def _require_broker() -> None:
+    try:
+        with socket.create_connection((RABBIT_HOST, RABBIT_PORT), timeout=2):
+            return
+    except OSError:
+        raise RuntimeError(
+            f"RabbitMQ is not answering on {RABBIT_HOST}:{RABBIT_PORT}; "
+            "start it with `rabbitmq-server -detached` (the README says how)"
+        ) from None
+
+
+class Vhost:
+    """A private RabbitMQ virtual host, deleted with everything in it."""
+
+    def __init__(self, prefix: str = "helpdesk-test") -> None:
+        self.name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+    @property
+    def url(self) -> str:
+        return (
+            f"amqp://{RABBIT_USER}:{RABBIT_PASSWORD}@{RABBIT_HOST}:{RABBIT_PORT}/"
+            f"{quote(self.name, safe='')}"
+        )
+
+    def create(self) -> None:
+        _require_broker()
+        _rabbitmqctl("add_vhost", self.name)
+        _rabbitmqctl("set_permissions", "-p", self.name, RABBIT_USER, ".*", ".*", ".*")
+
+    def delete(self) -> None:
+        _rabbitmqctl("delete_vhost", self.name)
+
+
+@pytest.fixture(scope="session")
+def shared_rabbit_url() -> Iterator[str]:
+    """One vhost for the whole session: for tests that use unique queue names anyway."""
+    vhost = Vhost()
+    vhost.create()
+    yield vhost.url
+    vhost.delete()
+
+
+@pytest.fixture
+def rabbit_url() -> Iterator[str]:
+    """A fresh vhost for one test: its own topology, no leftovers from other tests."""
+    vhost = Vhost()
+    vhost.create()
+    yield vhost.url
+    vhost.delete()

@@ -1,0 +1,99 @@
+"""Transactional outbox without transactions.
+
+A state change and the events it causes are written in ONE document update: the events go into
+that document's `outbox` array. A relay publishes each pending entry (confirmed) and then pulls it.
+A crash between the two publishes the entry again later: consumers de-duplicate on message_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from helpdesk_contracts.base import Message, utc_now
+from helpdesk_contracts.runtime.broker import Publisher
+
+Document = dict[str, Any]
+OUTBOX_FIELD = "outbox"
+
+logger = logging.getLogger("helpdesk.outbox")
+
+
+def outbox_entry(message: Message) -> Document:
+    """The document form of a pending event; `$push` it in the same update as the change."""
+    return {
+        "message_id": str(message.message_id),
+        "exchange": message.exchange,
+        "routing_key": message.routing_key,
+        "correlation_id": str(message.correlation_id) if message.correlation_id else None,
+        "body": message.model_dump_json(),
+        "queued_at": utc_now(),
+    }
+
+
+class OutboxRelay:
+    """Publishes pending outbox entries of some collections, oldest document first."""
+
+    def __init__(
+        self,
+        publisher: Publisher,
+        collections: Sequence[AsyncCollection[Document]],
+        *,
+        interval_seconds: float = 1.0,
+        batch: int = 100,
+    ) -> None:
+        self.publisher = publisher
+        self.collections = list(collections)
+        self.interval_seconds = interval_seconds
+        self.batch = batch
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """Something was just written: relay now rather than at the next tick."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Publish what is pending now; returns how many entries were published."""
+        published = 0
+        for collection in self.collections:
+            cursor = collection.find(
+                {f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1}
+            ).limit(self.batch)
+            async for doc in cursor:
+                for entry in doc.get(OUTBOX_FIELD, []):
+                    await self.publisher.publish_raw(
+                        entry["body"].encode(),
+                        exchange=entry["exchange"],
+                        routing_key=entry["routing_key"],
+                        message_id=entry["message_id"],
+                        correlation_id=entry.get("correlation_id"),
+                    )
+                    await collection.update_one(
+                        {"_id": doc["_id"]},
+                        {"$pull": {OUTBOX_FIELD: {"message_id": entry["message_id"]}}},
+                    )
+                    published += 1
+        return published
+
+    async def run(self) -> None:
+        """Relay until cancelled; failures are logged and retried with a growing pause."""
+        pause = self.interval_seconds
+        while True:
+            try:
+                published = await self.run_once()
+                pause = self.interval_seconds
+                if published:
+                    continue  # there may be more than one batch
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox relay failed; will retry", extra={"pause": pause})
+                pause = min(pause * 2, 30.0)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=pause)

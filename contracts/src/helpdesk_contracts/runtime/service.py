@@ -1,0 +1,131 @@
+"""One way to start and stop a service: connect, declare topology, run, close on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream import FastStream
+from faststream.rabbit import RabbitBroker, RabbitRouter
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from helpdesk_contracts.runtime.broker import Publisher, create_broker, declare_topology
+from helpdesk_contracts.runtime.logs import configure_logging
+from helpdesk_contracts.runtime.mongo import Document, create_mongo_client, ping
+from helpdesk_contracts.runtime.settings import InfraSettings
+
+BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class ServiceRuntime:
+    """The clients a service's handlers use; built once in `create_app`."""
+
+    service: str
+    infra: InfraSettings
+    broker: RabbitBroker
+    publisher: Publisher
+    mongo: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
+    jobs: list[BackgroundJob] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def log(self) -> logging.Logger:
+        return logging.getLogger(f"helpdesk.{self.service}")
+
+
+def create_runtime(service: str, infra: InfraSettings) -> ServiceRuntime:
+    configure_logging(service, level=infra.log_level, fmt=infra.log_format)
+    broker = create_broker(infra, service=service)
+    mongo = create_mongo_client(infra, app_name=f"helpdesk-{service}")
+    return ServiceRuntime(
+        service=service,
+        infra=infra,
+        broker=broker,
+        publisher=Publisher(broker, timeout=infra.publish_timeout_seconds),
+        mongo=mongo,
+        db=mongo[infra.mongo_db],
+    )
+
+
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    routers: Sequence[RabbitRouter] = (),
+    setup: Callable[[], Awaitable[None]] | None = None,
+    teardown: Callable[[], Awaitable[None]] | None = None,
+) -> FastStream:
+    """A FastStream app that checks MongoDB, declares the topology, then consumes.
+
+    `setup` runs after MongoDB answered and before any consumer starts (indexes, caches);
+    `runtime.jobs` start once consuming has begun and are cancelled first on shutdown.
+    """
+    for router in routers:
+        runtime.broker.include_router(router)
+    log = runtime.log
+
+    async def on_startup() -> None:
+        try:
+            await ping(runtime.mongo)
+        except Exception as exc:
+            log.error("MongoDB does not answer: %s", type(exc).__name__)
+            raise
+        await runtime.broker.connect()
+        await declare_topology(runtime.broker)
+        if setup is not None:
+            await setup()
+
+    async def after_startup() -> None:
+        runtime._tasks = [
+            asyncio.create_task(_guard(job, log), name=f"{runtime.service}:{job.__name__}")
+            for job in runtime.jobs
+        ]
+        log.info("started", extra={"jobs": [job.__name__ for job in runtime.jobs]})
+
+    async def on_shutdown() -> None:
+        log.info("stopping")
+        for task in runtime._tasks:
+            task.cancel()
+        for task in runtime._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        runtime._tasks = []
+
+    async def after_shutdown() -> None:
+        if teardown is not None:
+            await teardown()
+        await runtime.mongo.close()
+        log.info("stopped")
+
+    return FastStream(
+        runtime.broker,
+        logger=logging.getLogger(f"helpdesk.{runtime.service}.app"),
+        on_startup=[on_startup],
+        after_startup=[after_startup],
+        on_shutdown=[on_shutdown],
+        after_shutdown=[after_shutdown],
+    )
+
+
+async def _guard(job: BackgroundJob, log: logging.Logger) -> None:
+    """Keep a background job alive: log a crash and start it again after a pause."""
+    while True:
+        try:
+            await job()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background job %s crashed; restarting in 5 s", job.__name__)
+            await asyncio.sleep(5)
+
+
+def run(app: FastStream) -> None:
+    """Console-script entry: run until SIGINT/SIGTERM, then shut down gracefully."""
+    asyncio.run(app.run())

@@ -1,0 +1,210 @@
+"""Ticket lifecycle, version 1: submitted, emailed (or failed), status changed, rated."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from helpdesk_contracts.base import (
+    EmailAddress,
+    Event,
+    Locale,
+    TelegramChatId,
+    TelegramUserId,
+    TicketId,
+    TicketReference,
+)
+
+MAX_DESCRIPTION_LENGTH = 4000
+MAX_ATTACHMENTS = 10
+MAX_LOCATION_LENGTH = 200
+MAX_COMMENT_LENGTH = 1000
+
+_Short = Annotated[str, StringConstraints(max_length=256)]
+
+
+class Requester(BaseModel):
+    """The employee who filed the ticket, as the directory knows them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    telegram_user_id: TelegramUserId = Field(examples=[123456789])
+    telegram_username: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, examples=["mivanova"]
+    )
+    email: EmailAddress = Field(examples=["maria.ivanova@example.com"])
+    display_name: _Short = Field(examples=["Иванова Мария Петровна"])
+    phone: _Short | None = Field(default=None, examples=["+7 495 123-45-67"])
+    department: _Short | None = Field(default=None, examples=["Бухгалтерия"])
+    title: _Short | None = Field(default=None, examples=["Главный бухгалтер"])
+
+
+class Category(BaseModel):
+    """Where the ticket belongs in the catalogue; routing_text is added to the email as is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.-]{1,64}$")] = Field(
+        examples=["printers.not_printing"]
+    )
+    title: _Short = Field(examples=["Принтер: не печатает"])
+    parent_title: _Short | None = Field(default=None, examples=["Принтеры и МФУ"])
+    routing_text: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
+        default=None,
+        description="Text for InfraManager's routing rules (service, queue), added to the email.",
+        examples=["Сервис: Печать; Группа: ИТ-поддержка 1 линия"],
+    )
+
+
+class Attachment(BaseModel):
+    """A photo stored in GridFS (bucket `attachments`), already re-encoded to fit the limit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")] = Field(
+        description="GridFS file id.", examples=["6745a1f2c3d4e5f601234567"]
+    )
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+        examples=["photo-1.jpg"]
+    )
+    content_type: Annotated[str, StringConstraints(pattern=r"^image/[a-z0-9.+-]{1,50}$")] = Field(
+        examples=["image/jpeg"]
+    )
+    size: int = Field(gt=0, le=50 * 1024 * 1024, description="Bytes.", examples=[481234])
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = Field(
+        examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    )
+
+
+class TicketSubmitted(Event):
+    """An employee sent a ticket from Telegram. The mailer turns it into an email."""
+
+    routing_key: ClassVar[str] = "ticket.submitted.v1"
+
+    ticket_id: TicketId = Field(examples=["6745a1f2c3d4e5f601234560"])
+    reference: TicketReference = Field(examples=["TG-7F3A2C"])
+    requester: Requester
+    chat_id: TelegramChatId = Field(examples=[123456789])
+    category: Category
+    description: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION_LENGTH)
+    ] = Field(examples=["Не печатает принтер на 3 этаже, горит оранжевая лампа"])
+    location: Annotated[str, StringConstraints(max_length=MAX_LOCATION_LENGTH)] | None = Field(
+        default=None, examples=["каб. 305"]
+    )
+    attachments: list[Attachment] = Field(
+        default_factory=list, max_length=MAX_ATTACHMENTS, description="At most 10 photos."
+    )
+    submitted_at: AwareDatetime = Field(examples=["2026-11-26T10:20:00Z"])
+    locale: Locale = Field(default="ru", examples=["ru"])
+
+
+class TicketEmailed(Event):
+    """The ticket's email was accepted by the SMTP relay."""
+
+    routing_key: ClassVar[str] = "ticket.emailed.v1"
+
+    ticket_id: TicketId = Field(examples=["6745a1f2c3d4e5f601234560"])
+    reference: TicketReference = Field(examples=["TG-7F3A2C"])
+    email_message_id: Annotated[str, StringConstraints(max_length=998)] = Field(
+        description="The Message-ID header sent, with angle brackets.",
+        examples=["<TG-7F3A2C.6745a1f2c3d4e5f601234560@helpdesk.example.com>"],
+    )
+    sent_at: AwareDatetime = Field(examples=["2026-11-26T10:20:03Z"])
+    attachments_sent: int = Field(default=0, ge=0, examples=[2])
+    attachments_omitted: int = Field(
+        default=0, ge=0, description="Photos listed in the body instead (too large).", examples=[0]
+    )
+
+
+class TicketEmailFailed(Event):
+    """The ticket's email could not be delivered (permanently, or not yet)."""
+
+    routing_key: ClassVar[str] = "ticket.email_failed.v1"
+
+    ticket_id: TicketId = Field(examples=["6745a1f2c3d4e5f601234560"])
+    reference: TicketReference = Field(examples=["TG-7F3A2C"])
+    permanent: bool = Field(
+        description="True: the mailer gave up. False: it keeps retrying.", examples=[True]
+    )
+    smtp_code: int | None = Field(default=None, examples=[550])
+    smtp_reply: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        default=None, examples=["5.1.1 Mailbox unavailable"]
+    )
+    reason: Annotated[str, StringConstraints(max_length=2000)] = Field(
+        examples=["recipient refused"]
+    )
+    next_attempt_at: AwareDatetime | None = Field(default=None, examples=[None])
+
+
+class TicketStatus(StrEnum):
+    REGISTERED = "registered"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+
+
+class TicketStatusChanged(Event):
+    """InfraManager reported a new status for a ticket (read from its notification email)."""
+
+    routing_key: ClassVar[str] = "ticket.status_changed.v1"
+
+    ticket_id: TicketId = Field(examples=["6745a1f2c3d4e5f601234560"])
+    reference: TicketReference = Field(examples=["TG-7F3A2C"])
+    status: TicketStatus = Field(examples=[TicketStatus.REGISTERED])
+    raw_status: Annotated[str, StringConstraints(max_length=256)] | None = Field(
+        default=None, description="Status text as InfraManager wrote it.", examples=["Зарегистрирована"]
+    )
+    itsm_number: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="InfraManager's ticket number.", examples=["12345"]
+    )
+    comment: Annotated[str, StringConstraints(max_length=4000)] | None = Field(
+        default=None, description="Executor's comment or solution text.", examples=[None]
+    )
+    changed_at: AwareDatetime = Field(
+        description="The notification email's date.", examples=["2026-11-26T10:31:00Z"]
+    )
+    source_email_id: Annotated[str, StringConstraints(max_length=998)] | None = Field(
+        default=None, description="Message-ID of the notification email.", examples=[None]
+    )
+
+
+class TicketRated(Event):
+    """The employee rated the work on a resolved ticket."""
+
+    routing_key: ClassVar[str] = "ticket.rated.v1"
+
+    ticket_id: TicketId = Field(examples=["6745a1f2c3d4e5f601234560"])
+    reference: TicketReference = Field(examples=["TG-7F3A2C"])
+    telegram_user_id: TelegramUserId = Field(examples=[123456789])
+    rating: int = Field(ge=1, le=5, examples=[5])
+    comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT_LENGTH)] | None = Field(
+        default=None, examples=["Быстро и вежливо"]
+    )
+    itsm_number: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, examples=["12345"]
+    )
+    rated_at: AwareDatetime = Field(examples=["2026-11-26T15:00:00Z"])
+
+
+# Re-exported for consumers that build requesters from the auth profile.
+__all__ = [
+    "MAX_ATTACHMENTS",
+    "MAX_COMMENT_LENGTH",
+    "MAX_DESCRIPTION_LENGTH",
+    "MAX_LOCATION_LENGTH",
+    "Attachment",
+    "Category",
+    "Requester",
+    "TicketEmailFailed",
+    "TicketEmailed",
+    "TicketRated",
+    "TicketStatus",
+    "TicketStatusChanged",
+    "TicketSubmitted",
+]

@@ -1,0 +1,3 @@
+from helpdesk_auth.app import main
+
+main()

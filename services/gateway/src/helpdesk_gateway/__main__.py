@@ -1,0 +1,3 @@
+from helpdesk_gateway.app import main
+
+main()

@@ -1,0 +1,3 @@
+from helpdesk_inbox.app import main
+
+main()

@@ -1,0 +1,3 @@
+from helpdesk_janitor.app import main
+
+main()

@@ -1,0 +1,3 @@
+from helpdesk_mailer.app import main
+
+main()

@@ -1,0 +1,21 @@
+"""The mailer service as a FastStream app: `faststream run helpdesk_mailer.app:create_app --factory`."""
+
+from __future__ import annotations
+
+from faststream import FastStream
+
+from helpdesk_contracts.runtime.service import create_runtime, create_service_app, run
+from helpdesk_mailer.settings import MailerSettings
+
+SERVICE = "mailer"
+
+
+def create_app(settings: MailerSettings | None = None) -> FastStream:
+    """Build the app; settings come from the environment unless given (tests pass them)."""
+    settings = settings or MailerSettings()
+    runtime = create_runtime(SERVICE, settings.infra)
+    return create_service_app(runtime)
+
+
+def main() -> None:
+    run(create_app())

@@ -1,0 +1,57 @@
+"""Each service runs alone as an OS process, from environment settings, and stops on SIGTERM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aio_pika
+import pytest
+
+from helpdesk_contracts import topology
+from tests.support.services import SERVICES, ServiceProcess, infra_env
+from tests.support.service_env import extra_env
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_service_starts_consumes_and_stops_on_sigterm(
+    name: str, rabbit_url: str, mongo_url: str, mongo_db_name: str, tmp_path: Path
+) -> None:
+    env = infra_env(rabbit_url=rabbit_url, mongo_url=mongo_url, mongo_db=mongo_db_name)
+    env.update(extra_env(name, tmp_path))
+    service = ServiceProcess(name, env, tmp_path)
+    service.start()
+    try:
+        # The service declared the whole topology and attached a consumer to each of its queues.
+        connection = await aio_pika.connect(rabbit_url)
+        async with connection:
+            channel = await connection.channel()
+            for message in topology.SUBSCRIPTIONS[name]:
+                queue = await channel.declare_queue(
+                    topology.queue_name(name, message), passive=True
+                )
+                assert queue.declaration_result.consumer_count >= 1, message.routing_key
+    finally:
+        code = service.terminate(timeout=30)
+    assert code == 0, service.process.log_text()
+    assert service.logged("stopped")
+    assert not [line for line in service.log_lines() if line.get("level") == "error"]
+
+
+async def test_service_refuses_to_start_without_mongodb(
+    rabbit_url: str, tmp_path: Path
+) -> None:
+    env = infra_env(
+        rabbit_url=rabbit_url,
+        mongo_url="mongodb://127.0.0.1:9/?directConnection=true&serverSelectionTimeoutMS=500",
+        mongo_db="nowhere",
+    )
+    env["HELPDESK_MONGO_TIMEOUT_MS"] = "500"
+    env.update(extra_env("janitor", tmp_path))
+    service = ServiceProcess("janitor", env, tmp_path)
+    service.start(wait=False)
+    assert service.process.proc is not None
+    code = service.process.proc.wait(timeout=30)
+    assert code != 0
+    assert any("MongoDB does not answer" in str(line.get("message")) for line in service.log_lines())
