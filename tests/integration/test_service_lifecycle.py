@@ -6,17 +6,17 @@ from pathlib import Path
 
 import aio_pika
 import pytest
-
 from helpdesk_contracts import topology
-from tests.support.services import SERVICES, ServiceProcess, infra_env
+
 from tests.support.service_env import extra_env
+from tests.support.services import SERVICES, ServiceProcess, infra_env
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("name", SERVICES)
 async def test_service_starts_consumes_and_stops_on_sigterm(
-    name: str, rabbit_url: str, mongo_url: str, mongo_db_name: str, tmp_path: Path
+    name: topology.Consumer, rabbit_url: str, mongo_url: str, mongo_db_name: str, tmp_path: Path
 ) -> None:
     env = infra_env(rabbit_url=rabbit_url, mongo_url=mongo_url, mongo_db=mongo_db_name)
     env.update(extra_env(name, tmp_path))
@@ -31,7 +31,7 @@ async def test_service_starts_consumes_and_stops_on_sigterm(
                 queue = await channel.declare_queue(
                     topology.queue_name(name, message), passive=True
                 )
-                assert queue.declaration_result.consumer_count >= 1, message.routing_key
+                assert (queue.declaration_result.consumer_count or 0) >= 1, message.routing_key
     finally:
         code = service.terminate(timeout=30)
     assert code == 0, service.process.log_text()
@@ -39,9 +39,7 @@ async def test_service_starts_consumes_and_stops_on_sigterm(
     assert not [line for line in service.log_lines() if line.get("level") == "error"]
 
 
-async def test_service_refuses_to_start_without_mongodb(
-    rabbit_url: str, tmp_path: Path
-) -> None:
+async def test_service_refuses_to_start_without_mongodb(rabbit_url: str, tmp_path: Path) -> None:
     env = infra_env(
         rabbit_url=rabbit_url,
         mongo_url="mongodb://127.0.0.1:9/?directConnection=true&serverSelectionTimeoutMS=500",
@@ -54,4 +52,6 @@ async def test_service_refuses_to_start_without_mongodb(
     assert service.process.proc is not None
     code = service.process.proc.wait(timeout=30)
     assert code != 0
-    assert any("MongoDB does not answer" in str(line.get("message")) for line in service.log_lines())
+    assert any(
+        "MongoDB does not answer" in str(line.get("message")) for line in service.log_lines()
+    )

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from helpdesk_contracts.topology import Consumer
+
 from tests.support.procs import ServerProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("gateway", "auth", "mailer", "inbox", "janitor")
+SERVICES: tuple[Consumer, ...] = ("gateway", "auth", "mailer", "inbox", "janitor")
 
 
 def infra_env(*, rabbit_url: str, mongo_url: str, mongo_db: str) -> dict[str, str]:
@@ -67,7 +69,9 @@ class ServiceProcess:
             if not self.process.running():
                 raise RuntimeError(f"{self.name} exited:\n{self.process.log_text()}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name} never logged {message!r}:\n{self.process.log_text()}")
+                raise TimeoutError(
+                    f"{self.name} never logged {message!r}:\n{self.process.log_text()}"
+                )
             time.sleep(0.05)
 
     def terminate(self, timeout: float = 30.0) -> int | None:

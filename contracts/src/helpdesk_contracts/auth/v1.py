@@ -24,7 +24,9 @@ class EmployeeProfile(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    email: EmailAddress = Field(description="Corporate email.", examples=["maria.ivanova@example.com"])
+    email: EmailAddress = Field(
+        description="Corporate email.", examples=["maria.ivanova@example.com"]
+    )
     display_name: _ShortText = Field(
         description="Name as the directory shows it.", examples=["Иванова Мария Петровна"]
     )
@@ -73,7 +75,8 @@ class CodeSent(Event):
     telegram_user_id: TelegramUserId = Field(examples=[123456789])
     chat_id: TelegramChatId = Field(examples=[123456789])
     masked_email: Annotated[str, StringConstraints(max_length=320)] = Field(
-        description="The address with most of the local part hidden.", examples=["m***a@example.com"]
+        description="The address with most of the local part hidden.",
+        examples=["m***a@example.com"],
     )
     expires_at: AwareDatetime = Field(
         description="When the code stops working.", examples=["2026-11-26T10:25:00Z"]

@@ -21,7 +21,7 @@ ATTEMPT_HEADER = "x-helpdesk-attempt"
 logger = logging.getLogger("helpdesk.broker")
 
 
-class LogContextMiddleware(BaseMiddleware):  # type: ignore[type-arg]
+class LogContextMiddleware(BaseMiddleware):
     """Every log line written while handling a message carries its ids."""
 
     async def on_receive(self) -> None:
@@ -59,8 +59,8 @@ async def declare_topology(broker: RabbitBroker) -> None:
         await broker.declare_exchange(exchange)
     for binding in topology.all_bindings():
         queue = await broker.declare_queue(binding.queue)
-        exchange = await broker.declare_exchange(binding.exchange)
-        await queue.bind(exchange, routing_key=binding.routing_key)
+        declared = await broker.declare_exchange(binding.exchange)
+        await queue.bind(declared, routing_key=binding.routing_key)
 
 
 def subscriber(
@@ -127,9 +127,7 @@ class Publisher:
             timeout=self.timeout,
         )
 
-    async def retry_later(
-        self, message: RabbitMessage, *, queue: str, delay_seconds: float
-    ) -> int:
+    async def retry_later(self, message: RabbitMessage, *, queue: str, delay_seconds: float) -> int:
         """Re-queue a copy of this delivery after a delay; returns the tier used (seconds).
 
         The caller acks the original only after this returns: the copy is confirmed first.

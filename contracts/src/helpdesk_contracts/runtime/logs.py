@@ -6,13 +6,14 @@ import contextvars
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
-_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
-    "helpdesk_log_context", default={}
+_context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "helpdesk_log_context", default=MappingProxyType({})
 )
 
 _HANDLER_NAME = "helpdesk-json"

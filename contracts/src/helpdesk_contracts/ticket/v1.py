@@ -158,7 +158,9 @@ class TicketStatusChanged(Event):
     reference: TicketReference = Field(examples=["TG-7F3A2C"])
     status: TicketStatus = Field(examples=[TicketStatus.REGISTERED])
     raw_status: Annotated[str, StringConstraints(max_length=256)] | None = Field(
-        default=None, description="Status text as InfraManager wrote it.", examples=["Зарегистрирована"]
+        default=None,
+        description="Status text as InfraManager wrote it.",
+        examples=["Зарегистрирована"],
     )
     itsm_number: Annotated[str, StringConstraints(max_length=64)] | None = Field(
         default=None, description="InfraManager's ticket number.", examples=["12345"]
