@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aio_pika
+import aiohttp
 import pytest
 from helpdesk_contracts import topology
 
@@ -23,6 +24,19 @@ async def test_service_starts_consumes_and_stops_on_sigterm(
     service = ServiceProcess(name, env, tmp_path)
     service.start()
     try:
+        async with aiohttp.ClientSession(base_url=service.http_base) as http:
+            async with http.get("/health") as health:
+                assert health.status == 200
+            async with http.get("/ready") as ready:
+                assert ready.status == 200, await ready.text()
+                assert (await ready.json())["checks"] == {
+                    "broker": True,
+                    "consumers": True,
+                    "mongodb": True,
+                }
+            async with http.get("/metrics") as metrics:
+                assert metrics.status == 200
+                assert "helpdesk_messages_published" in await metrics.text()
         # The service declared the whole topology and attached a consumer to each of its queues.
         connection = await aio_pika.connect(rabbit_url)
         async with connection:

@@ -13,7 +13,7 @@ from typing import Any
 
 from helpdesk_contracts.topology import Consumer
 
-from tests.support.procs import ServerProcess
+from tests.support.procs import ServerProcess, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES: tuple[Consumer, ...] = ("gateway", "auth", "mailer", "inbox", "janitor")
@@ -39,12 +39,19 @@ class ServiceProcess:
         self.name = name
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPDESK_",))}
         full_env.update(env)
+        if not full_env.get("HELPDESK_HTTP_PORT"):
+            full_env["HELPDESK_HTTP_PORT"] = str(free_port())
+        self.http_port = int(full_env["HELPDESK_HTTP_PORT"])
         self.process = ServerProcess(
             [sys.executable, "-m", f"helpdesk_{name}"],
             log_path=workdir / f"{name}.log",
             env=full_env,
             cwd=REPO_ROOT,
         )
+
+    @property
+    def http_base(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
 
     def log_lines(self) -> list[dict[str, Any]]:
         lines = []

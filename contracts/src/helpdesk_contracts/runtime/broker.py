@@ -8,11 +8,13 @@ from typing import Any
 
 from faststream.middlewares import AckPolicy, BaseMiddleware
 from faststream.rabbit import Channel, RabbitBroker, RabbitMessage, RabbitRouter
+from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from faststream.rabbit.subscriber import RabbitSubscriber
 
 from helpdesk_contracts import topology
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.runtime.logs import bind_log_context
+from helpdesk_contracts.runtime.metrics import Metrics
 from helpdesk_contracts.runtime.settings import InfraSettings
 
 ATTEMPT_HEADER = "x-helpdesk-attempt"
@@ -33,7 +35,9 @@ class LogContextMiddleware(BaseMiddleware):
         )
 
 
-def create_broker(infra: InfraSettings, *, service: str) -> RabbitBroker:
+def create_broker(
+    infra: InfraSettings, *, service: str, metrics: Metrics | None = None
+) -> RabbitBroker:
     """A broker whose publishes are confirmed, and whose returns and nacks raise.
 
     Handlers that raise have their message rejected (not requeued), which dead-letters it:
@@ -48,7 +52,16 @@ def create_broker(infra: InfraSettings, *, service: str) -> RabbitBroker:
         graceful_timeout=infra.graceful_timeout_seconds,
         app_id=f"helpdesk-{service}",
         logger=logging.getLogger(f"helpdesk.{service}.faststream"),
-        middlewares=(LogContextMiddleware,),
+        middlewares=(
+            (LogContextMiddleware,)
+            if metrics is None
+            else (
+                LogContextMiddleware,
+                RabbitPrometheusMiddleware(
+                    registry=metrics.registry, app_name=f"helpdesk-{service}"
+                ),
+            )
+        ),
         timeout=10.0,
     )
 
@@ -89,9 +102,12 @@ def attempt_of(message: RabbitMessage) -> int:
 class Publisher:
     """Publishes contracts with confirms, persistence, a timeout and mandatory routing."""
 
-    def __init__(self, broker: RabbitBroker, *, timeout: float) -> None:
+    def __init__(
+        self, broker: RabbitBroker, *, timeout: float, metrics: Metrics | None = None
+    ) -> None:
         self.broker = broker
         self.timeout = timeout
+        self.metrics = metrics
 
     async def publish(self, message: Message) -> None:
         await self.publish_raw(
@@ -126,6 +142,8 @@ class Publisher:
             mandatory=True,
             timeout=self.timeout,
         )
+        if self.metrics is not None:
+            self.metrics.published.labels(routing_key=routing_key).inc()
 
     async def retry_later(self, message: RabbitMessage, *, queue: str, delay_seconds: float) -> int:
         """Re-queue a copy of this delivery after a delay; returns the tier used (seconds).

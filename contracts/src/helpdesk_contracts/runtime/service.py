@@ -15,7 +15,9 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from helpdesk_contracts.runtime.broker import Publisher, create_broker, declare_topology
+from helpdesk_contracts.runtime.http import OpsServer, ReadinessCheck
 from helpdesk_contracts.runtime.logs import configure_logging
+from helpdesk_contracts.runtime.metrics import Metrics
 from helpdesk_contracts.runtime.mongo import Document, create_mongo_client, ping
 from helpdesk_contracts.runtime.settings import InfraSettings
 
@@ -32,6 +34,7 @@ class ServiceRuntime:
     publisher: Publisher
     mongo: AsyncMongoClient[Document]
     db: AsyncDatabase[Document]
+    metrics: Metrics
     jobs: list[BackgroundJob] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -42,16 +45,33 @@ class ServiceRuntime:
 
 def create_runtime(service: str, infra: InfraSettings) -> ServiceRuntime:
     configure_logging(service, level=infra.log_level, fmt=infra.log_format)
-    broker = create_broker(infra, service=service)
+    metrics = Metrics(service)
+    broker = create_broker(infra, service=service, metrics=metrics)
     mongo = create_mongo_client(infra, app_name=f"helpdesk-{service}")
     return ServiceRuntime(
         service=service,
         infra=infra,
         broker=broker,
-        publisher=Publisher(broker, timeout=infra.publish_timeout_seconds),
+        publisher=Publisher(broker, timeout=infra.publish_timeout_seconds, metrics=metrics),
         mongo=mongo,
         db=mongo[infra.mongo_db],
+        metrics=metrics,
     )
+
+
+def _readiness_checks(runtime: ServiceRuntime) -> dict[str, ReadinessCheck]:
+    async def broker() -> bool:
+        return await runtime.broker.ping(timeout=1.0)
+
+    async def consumers() -> bool:
+        subscribers = list(runtime.broker.subscribers)
+        return bool(subscribers) and all(getattr(s, "running", False) for s in subscribers)
+
+    async def mongodb() -> bool:
+        await ping(runtime.mongo)
+        return True
+
+    return {"broker": broker, "consumers": consumers, "mongodb": mongodb}
 
 
 def create_service_app(
@@ -69,8 +89,18 @@ def create_service_app(
     for router in routers:
         runtime.broker.include_router(router)
     log = runtime.log
+    ops: OpsServer | None = None
+    if runtime.infra.http_port:
+        ops = OpsServer(
+            host=runtime.infra.http_host,
+            port=runtime.infra.http_port,
+            metrics=runtime.metrics,
+            checks=_readiness_checks(runtime),
+        )
 
     async def on_startup() -> None:
+        if ops is not None:
+            await ops.start()  # /health answers while the rest is still starting
         try:
             await ping(runtime.mongo)
         except Exception as exc:
@@ -101,6 +131,8 @@ def create_service_app(
         if teardown is not None:
             await teardown()
         await runtime.mongo.close()
+        if ops is not None:
+            await ops.stop()
         log.info("stopped")
 
     return FastStream(

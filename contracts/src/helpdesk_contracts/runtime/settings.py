@@ -35,5 +35,14 @@ class InfraSettings(BaseSettings):
     publish_timeout_seconds: float = Field(default=10.0, gt=0)
     prefetch: int = Field(default=16, ge=1, le=1000)
     graceful_timeout_seconds: float = Field(default=15.0, gt=0)
+    http_host: str = Field(
+        default="127.0.0.1", description="Address of /health, /ready, /metrics (0.0.0.0 in images)."
+    )
+    http_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the ops endpoints; 0 (default) turns them off. Images set 8080.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
