@@ -81,9 +81,7 @@ def render_html(text: str) -> str:
         out.append(char)
         index += 1
     if open_tags:
-        raise EntityParseError(
-            f'Can\'t find end tag corresponding to start tag "{open_tags[-1]}"'
-        )
+        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{open_tags[-1]}"')
     return "".join(out)
 
 
