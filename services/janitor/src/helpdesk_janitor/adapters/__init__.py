@@ -1,0 +1,1 @@
+"""The only modules of the janitor that talk to MongoDB."""
