@@ -20,6 +20,9 @@ from helpdesk_contracts.runtime.broker import Publisher
 
 Document = dict[str, Any]
 OUTBOX_FIELD = "outbox"
+PENDING = {f"{OUTBOX_FIELD}.message_id": {"$exists": True}}
+"""Documents with pending entries. A sparse index on `outbox.message_id` holds only those, so
+finding them costs what is pending, not the size of the collection."""
 
 logger = logging.getLogger("helpdesk.outbox")
 
@@ -57,13 +60,17 @@ class OutboxRelay:
         """Something was just written: relay now rather than at the next tick."""
         self._wake.set()
 
+    async def ensure_indexes(self) -> None:
+        for collection in self.collections:
+            await collection.create_index(
+                f"{OUTBOX_FIELD}.message_id", sparse=True, name="outbox_pending"
+            )
+
     async def run_once(self) -> int:
         """Publish what is pending now; returns how many entries were published."""
         published = 0
         for collection in self.collections:
-            cursor = collection.find(
-                {f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1}
-            ).limit(self.batch)
+            cursor = collection.find(PENDING, {OUTBOX_FIELD: 1}).limit(self.batch)
             async for doc in cursor:
                 for entry in doc.get(OUTBOX_FIELD, []):
                     await self.publisher.publish_raw(
@@ -82,6 +89,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until cancelled; failures are logged and retried with a growing pause."""
+        await self.ensure_indexes()
         pause = self.interval_seconds
         while True:
             try:

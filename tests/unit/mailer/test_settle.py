@@ -1,0 +1,83 @@
+"""What the consumer asks of the broker after a use case: ack, delayed copy, or requeue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+from faststream.rabbit import RabbitMessage
+from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER, Publisher
+from helpdesk_mailer import consumers
+from helpdesk_mailer.delivery import Done, Outcome, RetryIn
+from helpdesk_mailer.errors import StorageUnavailableError
+
+
+@dataclass
+class FakeMessage:
+    headers: dict[str, Any] = field(default_factory=dict)
+    nacked: list[bool] = field(default_factory=list)
+
+    async def nack(self, requeue: bool = True) -> None:
+        self.nacked.append(requeue)
+
+
+@dataclass
+class FakePublisher:
+    fail: bool = False
+    retries: list[tuple[str, float]] = field(default_factory=list)
+
+    async def retry_later(self, message: Any, *, queue: str, delay_seconds: float) -> int:
+        if self.fail:
+            raise ConnectionError("channel closed")
+        self.retries.append((queue, delay_seconds))
+        return 1
+
+
+async def settle(
+    outcome: Outcome | Exception, message: FakeMessage, publisher: FakePublisher
+) -> None:
+    async def work() -> Outcome:
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    await consumers._settle(
+        work(), cast(RabbitMessage, message), "mailer.q", cast(Publisher, publisher)
+    )
+
+
+async def test_done_acks_and_retry_in_queues_a_delayed_copy() -> None:
+    publisher, message = FakePublisher(), FakeMessage()
+    await settle(Done(), message, publisher)
+    assert publisher.retries == []
+    await settle(RetryIn(30.0), message, publisher)
+    assert publisher.retries == [("mailer.q", 30.0)]
+    assert message.nacked == []
+
+
+@pytest.mark.parametrize(("attempt", "tier"), [(0, 1.0), (2, 5.0), (4, 30.0), (9, 600.0)])
+async def test_unreachable_database_backs_off_by_the_attempt_header(
+    attempt: int, tier: float
+) -> None:
+    publisher = FakePublisher()
+    await settle(
+        StorageUnavailableError("claim: AutoReconnect"),
+        FakeMessage(headers={ATTEMPT_HEADER: attempt}),
+        publisher,
+    )
+    assert publisher.retries == [("mailer.q", tier)]
+
+
+async def test_a_retry_the_broker_refuses_gives_the_message_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(consumers, "REQUEUE_PAUSE_SECONDS", 0.0)
+    message = FakeMessage()
+    await settle(RetryIn(5.0), message, FakePublisher(fail=True))
+    assert message.nacked == [True]
+
+
+async def test_a_bug_is_not_swallowed() -> None:
+    with pytest.raises(KeyError):
+        await settle(KeyError("bug"), FakeMessage(), FakePublisher())
