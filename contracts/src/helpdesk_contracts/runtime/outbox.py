@@ -92,6 +92,8 @@ class OutboxRelay:
         await self.ensure_indexes()
         pause = self.interval_seconds
         while True:
+            # Cleared before the pass: a notify() that lands during the pass wakes the next one.
+            self._wake.clear()
             try:
                 published = await self.run_once()
                 pause = self.interval_seconds
@@ -102,6 +104,5 @@ class OutboxRelay:
             except Exception:
                 logger.exception("outbox relay failed; will retry", extra={"pause": pause})
                 pause = min(pause * 2, 30.0)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)

@@ -1,0 +1,155 @@
+"""Operators' user commands: delete, revoke, look up. Each is answered by exactly one
+AdminCommandCompleted and written to the log for audit.
+
+Revoke blocks the Telegram account: it loses access at once and cannot request a code again
+until an operator deletes the record (after which it signs in like a new user). Delete forgets
+the binding and the profile.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from helpdesk_contracts.admin.v1 import (
+    AdminCommandCompleted,
+    DeleteUser,
+    LookupUser,
+    Outcome,
+    RevokeUser,
+)
+from helpdesk_contracts.auth.v1 import RevokeReason, UserRevoked
+from pydantic import JsonValue
+
+from helpdesk_auth.adapters.store import ACTIVE, AuthStore, Document
+from helpdesk_auth.emails import email_key
+
+logger = logging.getLogger("helpdesk.auth.admin")
+
+SERVICE = "auth"
+
+UserCommand = DeleteUser | RevokeUser | LookupUser
+
+
+@dataclass
+class UserAdmin:
+    store: AuthStore
+    clock: Callable[[], datetime]
+    notify: Callable[[], None]
+
+    async def handle(self, command: UserCommand) -> None:
+        command_id = str(command.message_id)
+        if await self.store.attempt(command_id) is not None:
+            self.notify()
+            return
+        targets = await self._targets(command)
+        result: dict[str, JsonValue]
+        if not targets:
+            outcome, detail, result = Outcome.NOT_FOUND, "no such user", {}
+        elif isinstance(command, RevokeUser):
+            outcome, detail, result = await self._revoke(command, targets)
+        elif isinstance(command, DeleteUser):
+            outcome, detail, result = await self._delete(command, targets)
+        else:
+            outcome, detail, result = Outcome.DONE, f"{len(targets)} user(s)", _lookup(targets)
+        logger.info(
+            "admin command",
+            extra={
+                "audit": True,
+                "command": command.routing_key,
+                "requested_by": command.requested_by,
+                "target_telegram_user_id": command.telegram_user_id,
+                "target_email": command.email,
+                "outcome": outcome.value,
+                "detail": detail,
+            },
+        )
+        await self.store.record_attempt(
+            command_id,
+            kind="admin",
+            at=self.clock(),
+            answer=AdminCommandCompleted(
+                correlation_id=command.message_id,
+                command=command.routing_key,
+                service=SERVICE,
+                outcome=outcome,
+                detail=detail,
+                result=result,
+            ),
+        )
+        self.notify()
+
+    async def _targets(self, command: UserCommand) -> list[Document]:
+        if command.telegram_user_id is not None:
+            user = await self.store.user(command.telegram_user_id)
+            return [user] if user is not None else []
+        if command.email is None:  # the contract demands exactly one selector
+            return []
+        return await self.store.users_with_email(email_key(command.email), active_only=False)
+
+    async def _revoke(
+        self, command: RevokeUser, targets: list[Document]
+    ) -> tuple[Outcome, str, dict[str, JsonValue]]:
+        now = self.clock()
+        revoked: list[JsonValue] = []
+        for user in targets:
+            uid: int = user["_id"]
+            if user["status"] == ACTIVE:
+                event = UserRevoked(
+                    correlation_id=command.message_id,
+                    telegram_user_id=uid,
+                    email=user.get("email"),
+                    reason=RevokeReason.ADMIN_REVOKED,
+                )
+                if await self.store.revoke(
+                    uid, reason=RevokeReason.ADMIN_REVOKED.value, at=now, event=event, block=True
+                ):
+                    revoked.append(uid)
+            await self.store.block(uid)
+            await self.store.void_code(uid, "admin")
+        blocked: list[JsonValue] = [user["_id"] for user in targets]
+        detail = f"{len(revoked)} account(s) revoked, {len(blocked)} blocked"
+        return Outcome.DONE, detail, {"revoked": revoked, "blocked": blocked}
+
+    async def _delete(
+        self, command: DeleteUser, targets: list[Document]
+    ) -> tuple[Outcome, str, dict[str, JsonValue]]:
+        now = self.clock()
+        deleted: list[JsonValue] = []
+        for user in targets:
+            uid: int = user["_id"]
+            event = UserRevoked(
+                correlation_id=command.message_id,
+                telegram_user_id=uid,
+                email=user.get("email"),
+                reason=RevokeReason.ADMIN_DELETED,
+            )
+            if await self.store.forget(uid, at=now, event=event):
+                deleted.append(uid)
+        return Outcome.DONE, f"{len(deleted)} account(s) deleted", {"deleted": deleted}
+
+
+def _lookup(targets: list[Document]) -> dict[str, JsonValue]:
+    """What auth knows about each user, as plain JSON for the operator."""
+    users: list[JsonValue] = []
+    for user in targets:
+        users.append(
+            {
+                "telegram_user_id": user["_id"],
+                "email": user.get("email"),
+                "status": user.get("status"),
+                "blocked": bool(user.get("blocked")),
+                "revoke_reason": user.get("revoke_reason"),
+                "profile": user.get("profile"),
+                "authorized_at": _iso(user.get("authorized_at")),
+                "checked_at": _iso(user.get("checked_at")),
+                "revoked_at": _iso(user.get("revoked_at")),
+            }
+        )
+    return {"users": users}
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None

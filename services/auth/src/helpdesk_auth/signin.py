@@ -1,0 +1,449 @@
+"""Sign-in use cases: RequestCode, VerifyCode and a failed code email.
+
+Every handler first asks "was this message already handled?" (by its message_id) and then makes
+its change and queues its answer in one guarded document update, so a redelivery neither sends
+a second code nor counts a second wrong attempt. The code itself exists only in the SendMail
+published straight to the mailer; MongoDB holds its HMAC.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID, uuid4
+
+from helpdesk_contracts.auth.v1 import (
+    CodeRejected,
+    CodeSent,
+    EmployeeProfile,
+    RejectReason,
+    RequestCode,
+    RevokeReason,
+    UserAuthorized,
+    UserRevoked,
+    VerifyCode,
+)
+from helpdesk_contracts.base import Message
+from helpdesk_contracts.mail.v1 import MailFailed, MailTemplate, SendMail
+
+from helpdesk_auth.adapters.store import CODE_RETENTION, AuthStore, Document
+from helpdesk_auth.codes import code_hash, hashes_equal, new_code, normalise_code_input
+from helpdesk_auth.directory import DirectoryLookup, EntryStatus
+from helpdesk_auth.emails import domain_allowed, email_key, mask_email, normalise_email
+from helpdesk_auth.errors import DirectoryUnavailableError, StoreConflictError
+from helpdesk_auth.limits import WINDOW, LimitPolicy, check_request_limits
+
+logger = logging.getLogger("helpdesk.auth.signin")
+
+Clock = Callable[[], datetime]
+"""Returns the current time as an aware UTC datetime; injected so tests need no sleeping."""
+
+OPTIMISTIC_TRIES = 5
+
+
+class Directory(Protocol):
+    async def lookup(self, email: str, *, tell_disabled: bool) -> DirectoryLookup: ...
+
+
+class MessagePublisher(Protocol):
+    async def publish(self, message: Message) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CodePolicy:
+    pepper: bytes
+    ttl: timedelta
+    limits: LimitPolicy
+    max_attempts: int
+    allowed_domains: tuple[str, ...]
+    enumeration_protection: bool
+
+
+@dataclass
+class SignIn:
+    store: AuthStore
+    directory: Directory
+    publisher: MessagePublisher
+    policy: CodePolicy
+    clock: Clock
+    notify: Callable[[], None]
+    """Wakes the outbox relay after an answer was queued."""
+
+    # -- RequestCode ---------------------------------------------------------------------------
+
+    async def request_code(self, command: RequestCode) -> None:
+        request_id = str(command.message_id)
+        if await self.store.attempt(request_id) is not None:
+            self.notify()  # answered before: the relay sends whatever is still pending
+            return
+        current = await self.store.code(command.telegram_user_id)
+        if (
+            current is not None
+            and current["request_id"] == request_id
+            and current["mail_state"] != "pending"
+        ):
+            # Crashed after the code went out: only the bookkeeping is missing.
+            await self._count_issued(command, current["email_key"], current["created_at"])
+            return
+        # A "pending" code of this very request means a crash before its email was confirmed:
+        # it is issued afresh below (that code never left).
+
+        email = normalise_email(command.email)
+        if email is None:
+            await self._refuse(command, RejectReason.INVALID_EMAIL)
+            return
+        if not domain_allowed(email, self.policy.allowed_domains):
+            await self._refuse(command, RejectReason.DOMAIN_NOT_ALLOWED)
+            return
+        user = await self.store.user(command.telegram_user_id)
+        if user is not None and user.get("blocked"):
+            await self._refuse(command, RejectReason.ACCOUNT_DISABLED)
+            return
+
+        key = email_key(email)
+        now = self.clock()
+        user_times, email_times = await self.store.issued_since(
+            telegram_user_id=command.telegram_user_id, email_key=key, since=now - WINDOW
+        )
+        limited = check_request_limits(
+            now, user_issued=user_times, email_issued=email_times, policy=self.policy.limits
+        )
+        if limited is not None:
+            await self._refuse(command, limited.reason, retry_after=limited.retry_after_seconds)
+            return
+
+        protect = self.policy.enumeration_protection
+        try:
+            found = await self.directory.lookup(email, tell_disabled=not protect)
+        except DirectoryUnavailableError:
+            await self._refuse(command, RejectReason.DIRECTORY_UNAVAILABLE)
+            return
+
+        if found.status is EntryStatus.ACTIVE and found.profile is not None:
+            await self._issue(command, email, key, found.profile, now)
+        elif protect:
+            await self._issue_decoy(command, email, key, now)
+        elif found.status is EntryStatus.DISABLED:
+            await self._refuse(command, RejectReason.ACCOUNT_DISABLED)
+        else:
+            await self._refuse(command, RejectReason.NOT_FOUND)
+
+    async def _issue(
+        self, command: RequestCode, email: str, key: str, profile: EmployeeProfile, now: datetime
+    ) -> None:
+        request_id = str(command.message_id)
+        code = new_code()
+        mail_id = uuid4()
+        fields = self._code_fields(command, email, key, now, code=code)
+        fields |= {
+            "decoy": False,
+            "profile": profile.model_dump(mode="json"),
+            "mail_state": "pending",
+            "mail_message_id": str(mail_id),
+        }
+        if not await self._claim(command, fields, now):
+            return
+        mail = SendMail(
+            message_id=mail_id,
+            correlation_id=command.message_id,
+            to=profile.email,
+            template=MailTemplate.AUTH_CODE,
+            locale=command.locale,
+            variables={
+                "code": code,
+                "display_name": profile.display_name,
+                "expires_minutes": str(max(1, int(self.policy.ttl.total_seconds()) // 60)),
+            },
+        )
+        try:
+            await self.publisher.publish(mail)
+        except Exception:
+            # Not confirmed: let this message's retry take the code over at once instead of
+            # waiting out the claim (the code may have gone out; a resend is the lesser harm).
+            await self.store.release_claim(command.telegram_user_id, request_id)
+            raise
+        await self.store.mail_published(
+            command.telegram_user_id, request_id, self._sent(command, email, now)
+        )
+        await self._count_issued(command, key, now)
+        logger.info("code sent", extra={"email": mask_email(email)})
+
+    async def _issue_decoy(self, command: RequestCode, email: str, key: str, now: datetime) -> None:
+        """Look exactly like a sent code to the Telegram user, but send nothing.
+
+        The decoy has a random code nobody knows and can never succeed, so attempts at it are
+        answered like attempts at a real code: the address's existence stays hidden.
+        """
+        fields = self._code_fields(command, email, key, now, code=new_code())
+        fields |= {"decoy": True, "profile": None, "mail_state": "none", "mail_message_id": None}
+        if await self._claim(command, fields, now, answers=[self._sent(command, email, now)]):
+            await self._count_issued(command, key, now)
+            logger.info("code request for an unknown or disabled address answered as if sent")
+
+    async def _claim(
+        self,
+        command: RequestCode,
+        fields: Document,
+        now: datetime,
+        answers: Sequence[Message] = (),
+    ) -> bool:
+        """Store the new code as the user's current one; False if it must not be sent."""
+        request_id = str(command.message_id)
+        blocker = await self.store.put_code(
+            command.telegram_user_id,
+            request_id,
+            fields,
+            now=now,
+            cooldown=self.policy.limits.cooldown,
+            answers=answers,
+        )
+        if blocker is None:
+            return True
+        if "created_at" not in blocker:
+            raise StoreConflictError("the code vanished while it was replaced")
+        if blocker.get("request_id") != request_id:
+            # Another request won the race for this user's cooldown slot.
+            wait = blocker["created_at"] + self.policy.limits.cooldown - now
+            await self._refuse(command, RejectReason.COOLDOWN, retry_after=_ceil(wait))
+        elif blocker.get("mail_state") == "pending":
+            # Another delivery of this very message is sending the code right now: let it
+            # finish; this copy comes back later and finds the work done.
+            raise StoreConflictError("the same request is being handled elsewhere")
+        else:
+            await self._count_issued(command, blocker["email_key"], blocker["created_at"])
+        return False
+
+    def _code_fields(
+        self, command: RequestCode, email: str, key: str, now: datetime, *, code: str
+    ) -> Document:
+        request_id = str(command.message_id)
+        expires_at = now + self.policy.ttl
+        return {
+            "chat_id": command.chat_id,
+            "email_key": key,
+            "masked_email": mask_email(email),
+            "code_hash": code_hash(
+                self.policy.pepper,
+                telegram_user_id=command.telegram_user_id,
+                email_key=key,
+                request_id=request_id,
+                code=code,
+            ),
+            "status": "active",
+            "void_reason": None,
+            "attempts": 0,
+            "max_attempts": self.policy.max_attempts,
+            "attempt_ids": [],
+            "used_by": None,
+            "created_at": now,
+            "expires_at": expires_at,
+            "purge_at": max(expires_at, now + WINDOW) + CODE_RETENTION,
+        }
+
+    def _sent(self, command: RequestCode, email: str, now: datetime) -> CodeSent:
+        return CodeSent(
+            correlation_id=command.message_id,
+            telegram_user_id=command.telegram_user_id,
+            chat_id=command.chat_id,
+            masked_email=mask_email(email),
+            expires_at=now + self.policy.ttl,
+            resend_after_seconds=self.policy.limits.cooldown_seconds,
+        )
+
+    async def _count_issued(self, command: RequestCode, key: str, at: datetime) -> None:
+        await self.store.record_attempt(
+            str(command.message_id),
+            kind="request",
+            at=at,
+            telegram_user_id=command.telegram_user_id,
+            email_key=key,
+            issued=True,
+        )
+        self.notify()
+
+    async def _refuse(
+        self, command: RequestCode, reason: RejectReason, *, retry_after: int | None = None
+    ) -> None:
+        answer = CodeRejected(
+            correlation_id=command.message_id,
+            telegram_user_id=command.telegram_user_id,
+            chat_id=command.chat_id,
+            reason=reason,
+            retry_after_seconds=retry_after,
+        )
+        await self.store.record_attempt(
+            str(command.message_id),
+            kind="request",
+            at=self.clock(),
+            telegram_user_id=command.telegram_user_id,
+            answer=answer,
+        )
+        self.notify()
+        logger.info("code request refused", extra={"reason": reason.value})
+
+    # -- VerifyCode ----------------------------------------------------------------------------
+
+    async def verify_code(self, command: VerifyCode) -> None:
+        attempt_id = str(command.message_id)
+        if await self.store.attempt(attempt_id) is not None:
+            self.notify()
+            return
+        for _ in range(OPTIMISTIC_TRIES):
+            code = await self.store.code(command.telegram_user_id)
+            if code is None:
+                await self._no_code(command)
+                return
+            if attempt_id in code.get("attempt_ids", []):
+                if code.get("used_by") == attempt_id:
+                    await self._authorize(code, command)  # finish after a crash
+                self.notify()
+                return
+            changes, answer = self._judge(code, command)
+            if await self.store.answer_attempt(
+                code, attempt_id=attempt_id, changes=changes, answer=answer
+            ):
+                if answer is None:
+                    await self._authorize({**code, **changes}, command)
+                else:
+                    logger.info("code refused", extra={"reason": answer.reason.value})
+                self.notify()
+                return
+        raise StoreConflictError("the code kept changing while it was checked")
+
+    def _judge(self, code: Document, command: VerifyCode) -> tuple[Document, CodeRejected | None]:
+        """The change an attempt makes to the code and the refusal to send (None: success)."""
+        attempts: int = code["attempts"]
+        max_attempts: int = code["max_attempts"]
+
+        def refuse(reason: RejectReason, attempts_left: int | None = None) -> CodeRejected:
+            return CodeRejected(
+                correlation_id=command.message_id,
+                telegram_user_id=command.telegram_user_id,
+                chat_id=command.chat_id,
+                reason=reason,
+                attempts_left=attempts_left,
+            )
+
+        if code["status"] == "used":
+            return {}, refuse(RejectReason.NO_ACTIVE_CODE)
+        if code["status"] == "void":
+            reason = {
+                "attempts": RejectReason.TOO_MANY_ATTEMPTS,
+                "expired": RejectReason.EXPIRED,
+            }.get(code.get("void_reason") or "", RejectReason.NO_ACTIVE_CODE)
+            return {}, refuse(reason, 0 if reason is RejectReason.TOO_MANY_ATTEMPTS else None)
+        if self.clock() >= code["expires_at"]:
+            return {"status": "void", "void_reason": "expired"}, refuse(RejectReason.EXPIRED)
+
+        candidate = normalise_code_input(command.code)
+        if candidate is None:
+            # Not even the shape of a code (a typo, a stray message): no attempt is used up.
+            return {}, refuse(RejectReason.WRONG_CODE, max_attempts - attempts)
+        expected = code_hash(
+            self.policy.pepper,
+            telegram_user_id=command.telegram_user_id,
+            email_key=code["email_key"],
+            request_id=code["request_id"],
+            code=candidate,
+        )
+        if hashes_equal(code["code_hash"], expected) and not code["decoy"]:
+            return {"status": "used", "used_by": str(command.message_id)}, None
+        left = max_attempts - attempts - 1
+        if left <= 0:
+            void: Document = {"attempts": attempts + 1, "status": "void", "void_reason": "attempts"}
+            return void, refuse(RejectReason.TOO_MANY_ATTEMPTS, 0)
+        return {"attempts": attempts + 1}, refuse(RejectReason.WRONG_CODE, left)
+
+    async def _no_code(self, command: VerifyCode) -> None:
+        await self.store.record_attempt(
+            str(command.message_id),
+            kind="verify",
+            at=self.clock(),
+            telegram_user_id=command.telegram_user_id,
+            answer=CodeRejected(
+                correlation_id=command.message_id,
+                telegram_user_id=command.telegram_user_id,
+                chat_id=command.chat_id,
+                reason=RejectReason.NO_ACTIVE_CODE,
+            ),
+        )
+        self.notify()
+
+    async def _authorize(self, code: Document, command: VerifyCode) -> None:
+        """Bind this account to the employee; the address's previous account loses access."""
+        profile = EmployeeProfile.model_validate(code["profile"])
+        key = email_key(profile.email)
+        now = self.clock()
+        # Revoke first: the old account must never outlive the new binding, even on a crash.
+        for other in await self.store.users_with_email(key, active_only=True):
+            if other["_id"] == command.telegram_user_id:
+                continue
+            await self.store.revoke(
+                other["_id"],
+                reason=RevokeReason.REBOUND.value,
+                at=now,
+                event=UserRevoked(
+                    correlation_id=command.message_id,
+                    telegram_user_id=other["_id"],
+                    email=profile.email,
+                    reason=RevokeReason.REBOUND,
+                ),
+            )
+            logger.info("binding moved to another Telegram account", extra=_audit(other["_id"]))
+        fields: dict[str, Any] = {
+            "email": profile.email,
+            "email_key": key,
+            "chat_id": command.chat_id,
+            "profile": profile.model_dump(mode="json"),
+            "authorized_at": now,
+            "checked_at": now,
+        }
+        await self.store.bind(
+            command.telegram_user_id,
+            authorization_id=code["request_id"],
+            fields=fields,
+            event=UserAuthorized(
+                correlation_id=command.message_id,
+                telegram_user_id=command.telegram_user_id,
+                chat_id=command.chat_id,
+                profile=profile,
+                authorized_at=now,
+            ),
+        )
+        logger.info("user authorized", extra={"email": mask_email(profile.email)})
+
+    # -- MailFailed ----------------------------------------------------------------------------
+
+    async def code_mail_failed(self, event: MailFailed) -> None:
+        """The mailer gave up on a code email: void the code and tell the user."""
+        if event.template is not MailTemplate.AUTH_CODE or event.correlation_id is None:
+            return
+        code = await self.store.code_for_mail(str(event.correlation_id))
+        if code is None or code["status"] != "active":
+            return  # an older code, already replaced or used: nothing to tell
+        wait = code["created_at"] + timedelta(seconds=self.policy.limits.cooldown_seconds)
+        retry_after = int((wait - self.clock()).total_seconds())
+        answer = CodeRejected(
+            correlation_id=UUID(code["request_id"]),
+            telegram_user_id=code["_id"],
+            chat_id=code["chat_id"],
+            reason=RejectReason.MAIL_FAILED,
+            retry_after_seconds=retry_after if retry_after > 0 else None,
+        )
+        if await self.store.mail_failed(code, answer):
+            logger.warning(
+                "code email failed", extra={"email": code["masked_email"], "smtp": event.smtp_code}
+            )
+        self.notify()
+
+
+def _ceil(delta: timedelta) -> int:
+    return max(1, math.ceil(delta.total_seconds()))
+
+
+def _audit(telegram_user_id: int) -> dict[str, int]:
+    return {"telegram_user_id": telegram_user_id}
