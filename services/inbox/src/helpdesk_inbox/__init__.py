@@ -1,1 +1,1 @@
-"""Helpdesk inbox service."""
+"""Helpdesk inbox service: InfraManager's notification emails (POP3) become ticket events."""

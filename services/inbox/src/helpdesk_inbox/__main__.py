@@ -1,3 +1,5 @@
-from helpdesk_inbox.app import main
+"""`python -m helpdesk_inbox [command]`: the same as the `helpdesk-inbox` console script."""
+
+from helpdesk_inbox.cli import main
 
 main()

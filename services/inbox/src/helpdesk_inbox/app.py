@@ -1,20 +1,99 @@
-"""The inbox service as a FastStream app: `faststream run helpdesk_inbox.app:create_app --factory`."""
+"""The inbox as a FastStream app: `faststream run helpdesk_inbox.app:create_app --factory`."""
 
 from __future__ import annotations
 
-from faststream import FastStream
+from dataclasses import dataclass
+from datetime import timedelta
 
-from helpdesk_contracts.runtime.service import create_runtime, create_service_app, run
+from faststream import FastStream
+from helpdesk_contracts.base import utc_now
+from helpdesk_contracts.runtime.outbox import OutboxRelay
+from helpdesk_contracts.runtime.service import (
+    ServiceRuntime,
+    create_runtime,
+    create_service_app,
+    run,
+)
+
+from helpdesk_inbox.adapters.links import LinkStore
+from helpdesk_inbox.adapters.pop3 import Pop3Mailbox
+from helpdesk_inbox.adapters.quarantine import QuarantineStore
+from helpdesk_inbox.adapters.seen import SeenStore
+from helpdesk_inbox.consumers import SERVICE, build_router
+from helpdesk_inbox.errors import RulesError
+from helpdesk_inbox.poller import Poller, PollOptions
+from helpdesk_inbox.process import Clock, MailProcessor
+from helpdesk_inbox.rules import load_rules
 from helpdesk_inbox.settings import InboxSettings
 
-SERVICE = "inbox"
+
+@dataclass(frozen=True, slots=True)
+class InboxService:
+    """The app and the parts tests and the operator CLI reach into."""
+
+    app: FastStream
+    runtime: ServiceRuntime
+    links: LinkStore
+    quarantine: QuarantineStore
+    seen: SeenStore
+    processor: MailProcessor
+    poller: Poller
+    relay: OutboxRelay
+
+
+def build_service(settings: InboxSettings, *, clock: Clock = utc_now) -> InboxService:
+    runtime = create_runtime(SERVICE, settings.infra)
+    try:
+        rules = load_rules(settings.rules_file)
+    except RulesError as exc:  # a bad rules file stops the start, loudly
+        runtime.log.error("cannot load the parser rules: %s", exc)
+        raise
+    links = LinkStore(runtime.db)
+    quarantine = QuarantineStore(runtime.db)
+    seen = SeenStore(runtime.db)
+    relay = OutboxRelay(runtime.publisher, [links.collection, quarantine.collection])
+    processor = MailProcessor(
+        links,
+        quarantine,
+        rules,
+        match_grace=timedelta(seconds=settings.match_grace_seconds),
+        clock=clock,
+    )
+    poller = Poller(
+        Pop3Mailbox(settings.pop3()),
+        seen,
+        processor,
+        PollOptions(
+            mailbox=settings.mailbox,
+            max_messages=settings.max_messages_per_poll,
+            max_message_bytes=settings.max_message_bytes,
+            delete=settings.delete_after_processing,
+            confirm_timeout=settings.confirm_timeout_seconds,
+            baseline_existing=settings.baseline_existing,
+        ),
+        on_written=relay.notify,
+        metrics=runtime.metrics,
+        clock=clock,
+    )
+    runtime.jobs.append(relay.run)
+    if settings.poll_enabled:
+
+        async def poll_mailbox() -> None:
+            await poller.poll_forever(settings.poll_interval_seconds)
+
+        runtime.jobs.append(poll_mailbox)
+
+    async def setup() -> None:
+        await links.create_indexes()
+        await quarantine.create_indexes()
+
+    app = create_service_app(runtime, routers=[build_router(links, runtime.publisher)], setup=setup)
+    return InboxService(app, runtime, links, quarantine, seen, processor, poller, relay)
 
 
 def create_app(settings: InboxSettings | None = None) -> FastStream:
     """Build the app; settings come from the environment unless given (tests pass them)."""
-    settings = settings or InboxSettings()
-    runtime = create_runtime(SERVICE, settings.infra)
-    return create_service_app(runtime)
+    return build_service(settings or InboxSettings()).app
 
 
 def main() -> None:

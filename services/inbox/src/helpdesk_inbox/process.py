@@ -1,0 +1,212 @@
+"""The use case: one mail in, its state written (status or quarantine, with the event), out.
+
+Idempotent per mail (`source` = mailbox/UIDL): reading the same mail again, after a crash or
+from the quarantine, writes no second event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from helpdesk_contracts.base import utc_now
+from helpdesk_contracts.inbox.v1 import UnmatchedReason
+from helpdesk_contracts.ticket.v1 import TicketStatusChanged
+from pymongo.errors import PyMongoError
+
+from helpdesk_inbox.adapters.links import LinkStore
+from helpdesk_inbox.adapters.quarantine import QuarantineStore
+from helpdesk_inbox.changes import Verdict, status_key
+from helpdesk_inbox.correlate import Announce, Defer, Quarantine, decide
+from helpdesk_inbox.errors import InboxError
+from helpdesk_inbox.parse import ParsedMail, parse_message
+from helpdesk_inbox.rules import Rules
+
+Clock = Callable[[], datetime]
+logger = logging.getLogger("helpdesk.inbox.process")
+
+
+class Kind(StrEnum):
+    ANNOUNCED = "announced"  # a TicketStatusChanged is queued
+    UNCHANGED = "unchanged"  # matched; same status, same mail or older than the last change
+    QUARANTINED = "quarantined"  # kept for an operator; InboxMessageUnmatched queued (once)
+    DEFERRED = "deferred"  # not matched yet; to be read again
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: Kind
+    detail: str
+    ticket_id: str | None = None
+    quarantine_id: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.kind is not Kind.DEFERRED
+
+
+def source_of(mailbox: str, uidl: str) -> str:
+    return f"{mailbox}/{uidl}"
+
+
+class MailProcessor:
+    def __init__(
+        self,
+        links: LinkStore,
+        quarantine: QuarantineStore,
+        rules: Rules,
+        *,
+        match_grace: timedelta,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.links = links
+        self.quarantine = quarantine
+        self.rules = rules
+        self.match_grace = match_grace
+        self.clock = clock
+
+    async def parse(self, raw: bytes, *, headers_only: bool = False) -> ParsedMail:
+        # Pure but CPU-bound on large mail: kept off the event loop.
+        return await asyncio.to_thread(parse_message, raw, self.rules, headers_only=headers_only)
+
+    async def process(
+        self,
+        raw: bytes,
+        *,
+        mailbox: str,
+        uidl: str,
+        headers_only: bool = False,
+        first_seen: datetime | None = None,
+        may_defer: bool = True,
+    ) -> Outcome:
+        parsed = await self.parse(raw, headers_only=headers_only)
+        now = self.clock()
+        try:
+            return await self._apply(
+                raw,
+                parsed,
+                mailbox=mailbox,
+                uidl=uidl,
+                first_seen=first_seen,
+                may_defer=may_defer,
+                now=now,
+            )
+        except (PyMongoError, InboxError):
+            raise  # the store is down or busy: the whole poll stops and starts over later
+        except Exception as exc:
+            # A mail nobody foresaw must not stop every later poll at the same place: it is
+            # kept for an operator like any other mail the inbox cannot use.
+            logger.exception("mail could not be processed; quarantining it")
+            decision = Quarantine(
+                UnmatchedReason.UNPARSEABLE,
+                f"could not be processed ({type(exc).__name__}); see the inbox log",
+            )
+            source = source_of(mailbox, uidl)
+            return await self._quarantine(
+                raw, parsed, decision, mailbox=mailbox, uidl=uidl, source=source, now=now
+            )
+
+    async def _apply(
+        self,
+        raw: bytes,
+        parsed: ParsedMail,
+        *,
+        mailbox: str,
+        uidl: str,
+        first_seen: datetime | None,
+        may_defer: bool,
+        now: datetime,
+    ) -> Outcome:
+        found = await self.links.lookups(
+            token=parsed.token, reply_ids=parsed.reply_to_ids, number=parsed.number
+        )
+        decision = decide(
+            parsed,
+            found,
+            first_seen=first_seen,
+            now=now,
+            match_grace=self.match_grace if may_defer else timedelta(0),
+        )
+        source = source_of(mailbox, uidl)
+        match decision:
+            case Defer(detail):
+                return Outcome(Kind.DEFERRED, detail)
+            case Announce():
+                return await self._announce(parsed, decision, source, now)
+            case Quarantine():
+                return await self._quarantine(
+                    raw, parsed, decision, mailbox=mailbox, uidl=uidl, source=source, now=now
+                )
+
+    async def _announce(
+        self, parsed: ParsedMail, decision: Announce, source: str, now: datetime
+    ) -> Outcome:
+        status = parsed.status
+        if status is None:  # decide() announces only mail with a status
+            raise ValueError("cannot announce a mail without a status")
+        event = TicketStatusChanged(
+            ticket_id=decision.ticket.ticket_id,
+            reference=decision.ticket.reference,
+            status=status,
+            raw_status=parsed.raw_status,
+            itsm_number=parsed.number,
+            comment=parsed.comment,
+            changed_at=parsed.date or now,
+            source_email_id=parsed.message_id[:998] if parsed.message_id else None,
+        )
+        verdict = await self.links.record_status(
+            event,
+            key=status_key(status, parsed.raw_status),
+            source=source,
+            link_number=decision.link_number,
+            now=now,
+        )
+        detail = f"{status.value} by {decision.via}: {verdict.value}"
+        kind = Kind.ANNOUNCED if verdict is Verdict.ANNOUNCE else Kind.UNCHANGED
+        return Outcome(kind, detail, ticket_id=decision.ticket.ticket_id)
+
+    async def _quarantine(
+        self,
+        raw: bytes,
+        parsed: ParsedMail,
+        decision: Quarantine,
+        *,
+        mailbox: str,
+        uidl: str,
+        source: str,
+        now: datetime,
+    ) -> Outcome:
+        if decision.ticket is not None and decision.link_number:
+            await self.links.link_number(decision.ticket.ticket_id, decision.link_number, now)
+        stored = await self.quarantine.put(
+            mailbox=mailbox,
+            uidl=uidl,
+            raw=raw,
+            headers_only=parsed.headers_only,
+            subject=parsed.subject,
+            sender=parsed.sender,
+            message_id=parsed.message_id,
+            received_at=parsed.date,
+            reason=decision.reason,
+            detail=decision.detail,
+            ticket_id=decision.ticket.ticket_id if decision.ticket else None,
+            source=source,
+            now=now,
+        )
+        return Outcome(
+            Kind.QUARANTINED,
+            f"{decision.reason.value}: {decision.detail}",
+            ticket_id=decision.ticket.ticket_id if decision.ticket else None,
+            quarantine_id=stored.quarantine_id,
+        )
+
+    async def confirmed(self, mailbox: str, uidl: str) -> bool:
+        """Every event this mail caused has been published (confirmed) by the outbox relay."""
+        source = source_of(mailbox, uidl)
+        return not (
+            await self.links.has_pending(source) or await self.quarantine.has_pending(source)
+        )
