@@ -1,8 +1,9 @@
 """Generate the public message documentation from the code.
 
 `python -m helpdesk_contracts.docs [--check] [DOCS_DIR]` writes `schemas/<routing_key>.json` for
-every public message and `asyncapi.json` (AsyncAPI 3.0) describing exchanges, routing keys and
-payloads. With `--check` it writes nothing and exits 1 if the committed files differ.
+every public message, `asyncapi.json` (AsyncAPI 3.0) describing exchanges, routing keys and
+payloads, and `events.md`, the catalogue for integrators. With `--check` it writes nothing and
+exits 1 if the committed files differ.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from typing import Any
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
-from helpdesk_contracts import topology
+from helpdesk_contracts import events_doc, topology
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.catalog import MESSAGES
 
 SCHEMA_DIR = "schemas"
 ASYNCAPI_FILE = "asyncapi.json"
+EVENTS_FILE = "events.md"
 
 
 def _dump(data: Any) -> str:
@@ -72,6 +74,7 @@ def render(docs_dir: Path) -> dict[Path, str]:
                 message_schema(message)
             )
     files[docs_dir / ASYNCAPI_FILE] = _dump(asyncapi_document())
+    files[docs_dir / EVENTS_FILE] = events_doc.render()
     return files
 
 

@@ -13,6 +13,7 @@ from faststream.rabbit.subscriber import RabbitSubscriber
 
 from helpdesk_contracts import topology
 from helpdesk_contracts.base import Message
+from helpdesk_contracts.runtime.audit import AdminAuditMiddleware
 from helpdesk_contracts.runtime.logs import bind_log_context
 from helpdesk_contracts.runtime.metrics import Metrics
 from helpdesk_contracts.runtime.settings import InfraSettings
@@ -53,10 +54,11 @@ def create_broker(
         app_id=f"helpdesk-{service}",
         logger=logging.getLogger(f"helpdesk.{service}.faststream"),
         middlewares=(
-            (LogContextMiddleware,)
+            (LogContextMiddleware, AdminAuditMiddleware)
             if metrics is None
             else (
                 LogContextMiddleware,
+                AdminAuditMiddleware,
                 RabbitPrometheusMiddleware(
                     registry=metrics.registry, app_name=f"helpdesk-{service}"
                 ),

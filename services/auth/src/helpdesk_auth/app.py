@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from datetime import timedelta
 
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
+from helpdesk_contracts.runtime.config import load_settings
 from helpdesk_contracts.runtime.outbox import OutboxRelay
 from helpdesk_contracts.runtime.service import (
     ServiceRuntime,
@@ -15,7 +15,6 @@ from helpdesk_contracts.runtime.service import (
     create_service_app,
     run,
 )
-from pydantic import ValidationError
 
 from helpdesk_auth.adapters.ldap import LdapDirectory
 from helpdesk_auth.adapters.store import AuthStore
@@ -89,13 +88,8 @@ def build(settings: AuthSettings, *, clock: Clock = utc_now) -> AuthService:
 
 def create_app(settings: AuthSettings | None = None) -> FastStream:
     """Build the app; settings come from the environment unless given (tests pass them)."""
-    return build(settings or AuthSettings()).app
+    return build(settings or load_settings(AuthSettings, program="helpdesk-auth")).app
 
 
 def main() -> None:
-    try:
-        settings = AuthSettings()
-    except ValidationError as exc:
-        # hide_input_in_errors: the message names the setting, never a secret's value.
-        sys.exit(f"helpdesk-auth: invalid settings\n{exc}")
-    run(create_app(settings))
+    run(create_app(load_settings(AuthSettings, program="helpdesk-auth")))

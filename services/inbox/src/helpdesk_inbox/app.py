@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
+from helpdesk_contracts.runtime.config import load_settings
 from helpdesk_contracts.runtime.outbox import OutboxRelay
 from helpdesk_contracts.runtime.service import (
     ServiceRuntime,
@@ -93,7 +94,7 @@ def build_service(settings: InboxSettings, *, clock: Clock = utc_now) -> InboxSe
 
 def create_app(settings: InboxSettings | None = None) -> FastStream:
     """Build the app; settings come from the environment unless given (tests pass them)."""
-    return build_service(settings or InboxSettings()).app
+    return build_service(settings or load_settings(InboxSettings, program="helpdesk-inbox")).app
 
 
 def main() -> None:

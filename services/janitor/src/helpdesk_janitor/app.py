@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
+from helpdesk_contracts.runtime.config import load_settings
 from helpdesk_contracts.runtime.metrics import Metrics
 from helpdesk_contracts.runtime.mongo import Document
 from helpdesk_contracts.runtime.outbox import OutboxRelay
@@ -75,7 +76,7 @@ def create_app(settings: JanitorSettings | None = None, *, clock: Clock = utc_no
     `clock` is what "now" means to the retention rules, the lease and the schedule (tests move
     it); waiting still happens in real time.
     """
-    settings = settings or JanitorSettings()
+    settings = settings or load_settings(JanitorSettings, program="helpdesk-janitor")
     runtime = create_runtime(SERVICE, settings.infra)
     runs_collection = runtime.db[RUNS_COLLECTION]
     relay = OutboxRelay(runtime.publisher, [runs_collection])

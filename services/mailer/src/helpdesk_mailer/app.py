@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 from faststream import FastStream
+from helpdesk_contracts.runtime.config import load_settings
 from helpdesk_contracts.runtime.outbox import OutboxRelay
 from helpdesk_contracts.runtime.service import create_runtime, create_service_app, run
 
@@ -26,7 +27,7 @@ from helpdesk_mailer.templates import Templates, required_names
 
 def create_app(settings: MailerSettings | None = None) -> FastStream:
     """Build the app; settings come from the environment unless given (tests pass them)."""
-    settings = settings or MailerSettings()
+    settings = settings or load_settings(MailerSettings, program="helpdesk-mailer")
     runtime = create_runtime(SERVICE, settings.infra)
 
     templates = Templates(settings.templates_dir)

@@ -1,0 +1,168 @@
+"""The files ops deploy with agree with the code: .env.example, Dockerfiles, .dockerignore.
+
+Settings classes grow while the services evolve; these tests fail the moment a new variable is
+not documented, a documented one no longer exists, or the dev defaults stop validating.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+
+import pytest
+import yaml
+from helpdesk_admin.cli import app as admin_app
+from helpdesk_contracts.runtime.config import env_variables, settings_problems
+from helpdesk_contracts.runtime.settings import InfraSettings
+from typer.main import get_command
+
+from tests.support.services import REPO_ROOT, SERVICES
+from tests.unit.ops.deployment import (
+    COMPOSE_FILE,
+    all_service_settings,
+    compose_variables,
+    read_env_example,
+    workspace_members,
+)
+
+
+def _settings_variables() -> set[str]:
+    names = {v.name for v in env_variables(InfraSettings)}
+    for cls in all_service_settings().values():
+        names |= {v.name for v in env_variables(cls)}
+    return names
+
+
+def _admin_variables() -> set[str]:
+    command = get_command(admin_app)
+    found: set[str] = set()
+    for param in command.params:
+        envvar = getattr(param, "envvar", None)
+        if isinstance(envvar, str):
+            found.add(envvar)
+    return found
+
+
+def test_env_example_documents_every_setting_of_every_service() -> None:
+    documented = read_env_example().documented
+    missing = sorted(_settings_variables() - documented)
+    assert not missing, f".env.example lacks {missing}"
+
+
+def test_env_example_documents_nothing_that_does_not_exist() -> None:
+    known = _settings_variables() | compose_variables(COMPOSE_FILE.read_text()) | _admin_variables()
+    unknown = sorted(read_env_example().documented - known)
+    assert not unknown, f".env.example names variables nothing reads: {unknown}"
+
+
+def test_compose_interpolates_only_documented_variables() -> None:
+    undocumented = compose_variables(COMPOSE_FILE.read_text()) - read_env_example().documented
+    assert not undocumented
+
+
+@pytest.fixture
+def example_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The process environment a container gets from `env_file: .env` (a copy of the example)."""
+    prefixes = ("HELPDESK_", "GATEWAY_", "AUTH_", "MAILER_", "INBOX_", "JANITOR_")
+    for name in list(os.environ):
+        if name.startswith(prefixes):
+            monkeypatch.delenv(name)
+    active = read_env_example().active
+    for name, value in active.items():
+        monkeypatch.setenv(name, value)
+    return active
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_dev_values_start_every_service_but_the_bot_token(
+    service: str, example_env: dict[str, str]
+) -> None:
+    settings, problems = settings_problems(all_service_settings()[service])
+    expected = (
+        ["GATEWAY_BOT_TOKEN: still a placeholder value; set the real one"]
+        if service == "gateway"
+        else []
+    )
+    assert problems == expected
+    assert settings is not None
+
+
+def test_the_dev_values_agree_with_the_dev_servers(example_env: dict[str, str]) -> None:
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    user, password = example_env["RABBITMQ_DEFAULT_USER"], example_env["RABBITMQ_DEFAULT_PASS"]
+    assert example_env["HELPDESK_RABBIT_URL"].startswith(f"amqp://{user}:{password}@rabbitmq:")
+    ldap = compose["services"]["openldap"]["environment"]
+    readonly = f"cn={ldap['LDAP_READONLY_USER_USERNAME']},dc=example,dc=com"
+    assert example_env["AUTH_LDAP_BIND_DN"] == readonly
+    assert example_env["AUTH_LDAP_URL"] == "ldap://openldap:389"
+    greenmail = compose["services"]["greenmail"]["environment"]["GREENMAIL_OPTS"]
+    mailbox = re.search(
+        r"-Dgreenmail\.users=(\w+):\$\{INBOX_POP3_PASSWORD[^}]*\}@([\w.]+)", greenmail
+    )
+    assert mailbox is not None
+    assert example_env["INBOX_POP3_USER"] == f"{mailbox[1]}@{mailbox[2]}"
+    assert "-Dgreenmail.users.login=email" in greenmail
+
+
+def _dockerfile(service: str) -> str:
+    return (REPO_ROOT / "services" / service / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_has_a_dockerfile_that_installs_only_itself(service: str) -> None:
+    text = _dockerfile(service)
+    package = f"helpdesk-{service}"
+    assert package in {m.name for m in workspace_members()}
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.13-slim$", text, re.M)
+    assert len(re.findall(r"^FROM \$\{PYTHON_IMAGE\} AS \w+$", text, re.M)) == 2  # multi-stage
+    syncs = re.findall(r"^RUN uv sync (.+)$", text, re.M)
+    assert syncs == [
+        f"--frozen --no-dev --package {package} --no-install-workspace",
+        f"--frozen --no-dev --package {package} --no-editable",
+    ]
+    # uv loads the whole workspace: every member's pyproject.toml must be in the deps layer.
+    for member in workspace_members():
+        assert f"COPY {member.path}/pyproject.toml {member.path}/\n" in text, member.name
+    code_copies = re.findall(r"^COPY (?!--from)(\S+)/ \1/$", text, re.M)
+    assert code_copies == ["contracts", f"services/{service}"]
+    # The final stage: only the venv, a non-root user, the health check, the console script.
+    final = text[text.rindex("FROM ") :]
+    assert re.findall(r"^COPY .*$", final, re.M) == ["COPY --from=build /app/.venv /app/.venv"]
+    user = re.findall(r"^USER (\S+)$", final, re.M)
+    assert user and user[-1].split(":")[0] not in {"root", "0"}
+    assert re.search(r"^HEALTHCHECK .*\n?.*urllib\.request\.urlopen\(.*/ready", final, re.M)
+    scripts = next(m for m in workspace_members() if m.name == package).scripts
+    assert f'CMD ["{package}"]' in final and package in scripts
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_secret_is_baked_into_an_image(service: str) -> None:
+    secretish = re.compile(r"(PASSWORD|PASS|TOKEN|PEPPER|SECRET|_KEY)\b", re.I)
+    for line in _dockerfile(service).splitlines():
+        if re.match(r"^\s*(ENV|ARG)\b", line) or re.match(r"^\s+[A-Z_]+=", line):
+            assert not secretish.search(line), line
+    assert not re.search(r"(^|\s)\S*\.env(\.\S+)?(\s|$)", re.sub(r"#.*", "", _dockerfile(service)))
+
+
+def test_dockerignore_keeps_secrets_and_clutter_out_of_the_context() -> None:
+    ignored = {
+        line.strip()
+        for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".env", ".env.*", "**/.git", "**/.venv", "tests"} <= ignored
+    # ...but nothing an image needs.
+    for needed in ("contracts", "services", "tools", "uv.lock", "pyproject.toml"):
+        assert needed not in ignored
+
+
+def test_member_pyprojects_the_dockerfiles_copy_are_all_the_members() -> None:
+    """A new workspace member must be added to every Dockerfile's dependency layer."""
+    root = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    globs = root["tool"]["uv"]["workspace"]["members"]
+    assert "tools/*" in globs
+    members = {str(m.path) for m in workspace_members()}
+    for service in SERVICES:
+        copied = set(re.findall(r"^COPY (\S+)/pyproject\.toml \1/$", _dockerfile(service), re.M))
+        assert copied == members

@@ -1,0 +1,1 @@
+"""helpdesk-admin: the operator's command line for a running helpdesk."""

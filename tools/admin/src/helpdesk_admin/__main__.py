@@ -1,0 +1,3 @@
+from helpdesk_admin.cli import main
+
+main()
