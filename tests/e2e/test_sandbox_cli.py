@@ -1,0 +1,97 @@
+"""`helpdesk sandbox` as a person runs it: a banner, a working web chat, and Ctrl-C leaves nothing.
+
+The command is run as its own process; the test reads its banner, talks to the bot through the
+web chat page's API (the browser's path), then sends SIGINT as a terminal's Ctrl-C does and checks
+that every process the command started — services, stand-ins, their children — is gone, not
+even a zombie left (the command adopts and reaps orphans).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from helpdesk_gateway.i18n import I18n
+from helpdesk_sandbox.demo import person
+from helpdesk_sandbox.procinfo import ProcessInfo, descendants, still_alive
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+START_TIMEOUT = 120.0
+EMPLOYEE = person("ivan.petrov")
+WELCOME = I18n.load().texts("ru")("sign-in-welcome")
+
+
+async def read_until(stream: asyncio.StreamReader, needle: str, seen: list[str]) -> None:
+    while True:
+        line = (await stream.readline()).decode()
+        if not line:
+            raise AssertionError("the command ended early:\n" + "".join(seen))
+        seen.append(line)
+        if needle in line:
+            return
+
+
+async def bot_says(http: aiohttp.ClientSession, url: str, text: str) -> dict[str, Any]:
+    """Poll the web chat like the page does until the bot's message `text` shows."""
+    version = -1
+    async with asyncio.timeout(30):
+        while True:
+            async with http.get(f"{url}api/chat/{EMPLOYEE.telegram.id}?after={version}") as got:
+                chat: dict[str, Any] = await got.json()
+            if any(m["from_bot"] and m["text"] == text for m in chat["messages"]):
+                return chat
+            version = chat["version"]
+
+
+async def test_runs_until_ctrl_c_and_leaves_no_process(tmp_path: Path) -> None:
+    command = Path(sys.executable).parent / "helpdesk"
+    proc = await asyncio.create_subprocess_exec(
+        str(command),
+        "sandbox",
+        "--port", "0",
+        "--workdir", str(tmp_path / "run"),
+        "--pace", "1",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    output: list[str] = []
+    tree: list[ProcessInfo] = []
+    try:
+        await asyncio.wait_for(read_until(proc.stdout, "Press Ctrl-C", output), START_TIMEOUT)
+        banner = "".join(output)
+        tree = descendants(proc.pid)
+        assert {"slapd", "dovecot"} <= {p.command for p in tree}
+        for someone in ("maria.ivanova@example.com", EMPLOYEE.email, "john.smith@example.com"):
+            assert someone in banner
+        match = re.search(r"Web chat:\s+(http://127\.0\.0\.1:\d+/)", banner)
+        assert match is not None, banner
+        url = match.group(1)
+
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as page:
+                assert page.status == 200
+                assert "Helpdesk sandbox" in await page.text()
+            text_url = f"{url}api/chat/{EMPLOYEE.telegram.id}/text"
+            async with http.post(text_url, json={"text": "/start"}) as sent:
+                assert sent.status == 200
+            chat = await bot_says(http, url, WELCOME)
+        first = chat["messages"][0]
+        assert (first["from_bot"], first["text"]) == (False, "/start")
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
+        rest, _ = await asyncio.wait_for(proc.communicate(), 60)
+        output.append(rest.decode())
+    text = "".join(output)
+    assert proc.returncode == 0, text
+    assert "Stopped. Nothing is left running." in text
+    assert still_alive(tree) == [], text

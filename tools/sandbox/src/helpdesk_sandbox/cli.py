@@ -1,0 +1,172 @@
+"""`helpdesk sandbox`: the whole helpdesk on this machine until Ctrl-C.
+
+Ctrl-C (SIGINT) or SIGTERM stops everything the command started, in order, and it does not
+return until every process it started (and every process those started) is gone: it adopts
+orphans as a subreaper and reaps them, because PID 1 on these machines does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+
+from helpdesk_sandbox.demo import DEMO_PEOPLE, DemoPerson
+from helpdesk_sandbox.imsim import CHARSET_MODES
+from helpdesk_sandbox.procinfo import become_subreaper, reap_descendants
+from helpdesk_sandbox.repo import find_repo_root
+from helpdesk_sandbox.stack import Sandbox, SandboxConfig
+
+DEFAULT_PORT = 8765
+
+
+@dataclass(frozen=True, slots=True)
+class BannerInfo:
+    webchat_url: str  # "" with real Telegram
+    people: tuple[DemoPerson, ...]
+    pace: float
+    workdir: Path
+    rabbit_vhost: str
+    mongo: str
+    real_telegram: bool
+
+
+def banner(info: BannerInfo) -> str:
+    """What a person needs to start: where to go, who to be, what will happen."""
+    rule = "=" * 78
+    lines = [rule, "  Helpdesk sandbox is running", rule, ""]
+    if info.real_telegram:
+        lines += ["  Telegram:  your real bot (TELEGRAM_BOT_TOKEN) — open it in Telegram", ""]
+    else:
+        lines += [f"  Web chat:  {info.webchat_url}", ""]
+    lines += [
+        "  Demo logins — pick a person, send /start, type their email; the code arrives in",
+        "  the mailbox panel of the web chat (the SMTP sink):"
+        if not info.real_telegram
+        else "  the sandbox mailbox (see smtp-spool/ in the log directory):",
+    ]
+    width = max(len(p.email) for p in info.people)
+    for person in info.people:
+        note = "  (disabled in the directory: sign-in is refused)" if person.disabled else ""
+        lines.append(f"    {person.email.ljust(width)}  {person.name}{note}")
+    pace = f"{info.pace:g} s"
+    lines += [
+        "",
+        f"  InfraManager simulator: registers each ticket {pace} after its email, takes it",
+        f"  into work {pace} later and resolves it {pace} after that; the bot then asks for",
+        "  a rating.",
+        "",
+        f"  RabbitMQ vhost: {info.rabbit_vhost}",
+        f"  MongoDB:        {info.mongo}",
+        f"  Logs:           {info.workdir}/",
+        "",
+        "  Press Ctrl-C to stop everything.",
+        rule,
+    ]
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="helpdesk", description="Helpdesk developer tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the whole helpdesk locally with a web chat and an InfraManager simulator",
+        description="Run the five services and local stand-ins until Ctrl-C. "
+        "With TELEGRAM_BOT_TOKEN set, the bot talks to real Telegram instead of the fake.",
+    )
+    sandbox.add_argument("--port", type=int, default=DEFAULT_PORT, help="web chat port (0: any)")
+    sandbox.add_argument(
+        "--pace", type=float, default=5.0, help="seconds between InfraManager's notifications"
+    )
+    sandbox.add_argument("--charset", choices=CHARSET_MODES, default="mixed")
+    sandbox.add_argument("--inbox-poll", type=float, default=2.0, help="seconds between POP3 polls")
+    sandbox.add_argument(
+        "--workdir", type=Path, default=None, help="logs and data (default: .sandbox/<time>)"
+    )
+    return parser
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        stop.set()
+
+    # No exception from a signal handler: start() and stop() are never cut in half, so a
+    # Ctrl-C during start-up lets it finish and then stops everything.
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    become_subreaper()
+
+    workdir = args.workdir or find_repo_root() / ".sandbox" / datetime.now().strftime(
+        "%Y%m%d-%H%M%S"
+    )
+    token = os.environ.get("TELEGRAM_BOT_TOKEN") or None
+    config = SandboxConfig(
+        workdir=workdir.resolve(),
+        pace=args.pace,
+        charset=args.charset,
+        inbox_poll_seconds=args.inbox_poll,
+        webchat_port=args.port,
+        telegram_token=token,
+        mongo_url=os.environ.get("MONGO_URL") or None,
+    )
+    sandbox = Sandbox(config)
+    print(f"Starting the helpdesk sandbox (logs in {config.workdir}) ...", flush=True)
+    code = 0
+    try:
+        sandbox.start()
+        print(
+            banner(
+                BannerInfo(
+                    webchat_url=sandbox.webchat_url,
+                    people=DEMO_PEOPLE,
+                    pace=config.pace,
+                    workdir=config.workdir,
+                    rabbit_vhost=sandbox.vhost.name,
+                    mongo=f"{sandbox.mongo_url} (database {sandbox.mongo_db})",
+                    real_telegram=sandbox.real_telegram,
+                )
+            ),
+            flush=True,
+        )
+        reported: set[str] = set()
+        while not stop.wait(1.0):
+            for name in sorted(set(sandbox.crashed()) - reported):
+                print(f"!! {name} stopped unexpectedly; see {config.workdir}", flush=True)
+                reported.add(name)
+    except Exception as error:
+        print(f"The sandbox could not start: {error}", file=sys.stderr, flush=True)
+        code = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("Stopping ...", flush=True)
+        try:
+            sandbox.stop()
+        except Exception as error:
+            print(f"Stopping was not clean: {error}", file=sys.stderr, flush=True)
+            code = 1
+    left = reap_descendants()
+    if left:
+        shown = ", ".join(f"{p.pid} ({p.command})" for p in left)
+        print(f"Still running: {shown}", file=sys.stderr, flush=True)
+        return 1
+    print("Stopped. Nothing is left running.", flush=True)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "sandbox":
+        return run_sandbox(args)
+    return 2

@@ -1,0 +1,382 @@
+"""InfraManager simulator: answers each ticket email the way InfraManager's notifications do.
+
+It watches the SMTP sink's spool; for every ticket email (addressed to the helpdesk address and
+carrying our `[TG-XXXXXX]` reference) it writes three notifications into the POP3 mailbox the
+inbox service polls, `pace` seconds apart:
+
+1. `Заявка зарегистрирована под номером №<n>`, subject `Заявка №<n> <summary>`;
+2. `Статус заявки №<n> изменен на «В работе»`;
+3. `Статус заявки №<n> изменен на «Выполнена»` with a `Решение:` line.
+
+As InfraManager's own defaults vary between installations, so do the notifications (chosen from
+the number, so a run is reproducible): half keep our reference in the subject (InfraManager uses
+the email's subject as the ticket's name), half drop it and answer with `In-Reply-To` set to the
+ticket's Message-ID; charsets rotate between koi8-r, utf-8 and cp1251 (quoted-printable or
+base64). Later notifications carry only the number, as InfraManager's do, so the inbox must
+correlate them through the number it learnt from the registration. A ticket email seen twice
+(same Message-ID: an SMTP resend) is ignored, like InfraManager's duplicate detection does.
+
+The building functions are pure; `Simulator` does the I/O and keeps a journal so a restarted
+simulator neither answers a ticket twice nor forgets one.
+
+Run as a process: `python -m helpdesk_sandbox.imsim --spool DIR --maildir DIR --pace 5`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import email
+import email.charset
+import email.policy
+import email.utils
+import json
+import re
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from helpdesk_sandbox.maildir import deliver
+
+DEFAULT_HELPDESK_ADDRESS = "inframanager@example.com"
+DEFAULT_SENDER = "InfraManager <inframanager@example.com>"
+MESSAGE_ID_DOMAIN = "inframanager.example.com"
+FIRST_NUMBER = 12345
+CHARSET_MODES = ("mixed", "utf-8", "koi8-r", "cp1251")
+
+_TOKEN = re.compile(r"\[?\b(TG-[0-9A-Z]{6})\b\]?")
+# Characters some Russian charsets lack, written the way InfraManager's templates then do.
+_FALLBACKS = {"№": "N", "«": '"', "»": '"', "—": "-", "–": "-"}
+
+TransferEncoding = Literal["quoted-printable", "base64"]
+
+
+class Step(StrEnum):
+    REGISTERED = "registered"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+
+
+STEPS: tuple[Step, ...] = (Step.REGISTERED, Step.IN_PROGRESS, Step.RESOLVED)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketMail:
+    """What the simulator needs from one ticket email."""
+
+    message_id: str
+    reference: str
+    subject: str
+    reply_address: str  # where InfraManager's notifications go: the mailbox that sent it
+
+    @property
+    def summary_without_reference(self) -> str:
+        return " ".join(_TOKEN.sub(" ", self.subject).split()) or "Заявка из Telegram"
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How one ticket's notifications are written."""
+
+    reference_in_subject: bool  # else the registration answers with In-Reply-To only
+    charset: str
+    transfer_encoding: TransferEncoding
+
+
+def read_ticket(raw: bytes, helpdesk_address: str) -> TicketMail | None:
+    """The ticket in a captured email, or None if it is not a ticket email (e.g. a code)."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    recipients = [str(v) for key in ("To", "Cc") for v in message.get_all(key) or []]
+    addresses = {addr.lower() for _, addr in email.utils.getaddresses(recipients)}
+    if helpdesk_address.lower() not in addresses:
+        return None
+    subject = " ".join(str(message.get("Subject", "")).split())
+    token = _TOKEN.search(subject)
+    message_id = str(message.get("Message-ID", "")).strip()
+    if token is None or not message_id:
+        return None
+    senders = email.utils.getaddresses([str(message.get("From", ""))])
+    reply_address = senders[0][1] if senders and senders[0][1] else ""
+    if not reply_address:
+        return None
+    return TicketMail(
+        message_id=message_id,
+        reference=token.group(1),
+        subject=subject,
+        reply_address=reply_address,
+    )
+
+
+def style_for(number: int, charset_mode: str = "mixed") -> Style:
+    """The variant for ticket `number`: every combination turns up within a few tickets."""
+    if charset_mode not in CHARSET_MODES:
+        raise ValueError(f"charset must be one of {CHARSET_MODES}")
+    charset = ("koi8-r", "utf-8", "cp1251")[number % 3] if charset_mode == "mixed" else charset_mode
+    encoding: TransferEncoding = "quoted-printable" if number // 2 % 2 == 0 else "base64"
+    return Style(reference_in_subject=number % 2 == 1, charset=charset, transfer_encoding=encoding)
+
+
+def fit_charset(text: str, charset: str) -> str:
+    """`text` with characters the charset lacks replaced (koi8-r has no №, « or »)."""
+    out = []
+    for char in text:
+        try:
+            char.encode(charset)
+        except UnicodeEncodeError:
+            char = _FALLBACKS.get(char, "?")
+        out.append(char)
+    return "".join(out)
+
+
+def notification_subject(ticket: TicketMail, number: int, style: Style) -> str:
+    summary = ticket.subject if style.reference_in_subject else ticket.summary_without_reference
+    return f"Заявка №{number} {summary}"
+
+
+def notification_body(ticket: TicketMail, step: Step, number: int, style: Style) -> str:
+    summary = ticket.subject if style.reference_in_subject else ticket.summary_without_reference
+    footer = "Это сообщение сформировано автоматически системой InfraManager."
+    if step is Step.REGISTERED:
+        lines = [
+            "Здравствуйте!",
+            "",
+            f"Заявка зарегистрирована под номером №{number}.",
+            f"Тема: {summary}",
+            f"Ссылка: IM-CL-{number}",
+        ]
+    elif step is Step.IN_PROGRESS:
+        lines = [
+            "Здравствуйте!",
+            "",
+            f"Статус заявки №{number} изменен на «В работе».",
+            "Исполнитель: Сидоров Алексей (ИТ-поддержка, 1 линия)",
+        ]
+    else:
+        lines = [
+            "Здравствуйте!",
+            "",
+            f"Статус заявки №{number} изменен на «Выполнена».",
+            "",
+            "Решение: Проблема устранена, проверьте, пожалуйста.",
+        ]
+    return "\n".join([*lines, "", footer, ""])
+
+
+def notification_message_id(number: int, step: Step) -> str:
+    return f"<{number}.{step.value}@{MESSAGE_ID_DOMAIN}>"
+
+
+def build_notification(
+    ticket: TicketMail,
+    step: Step,
+    number: int,
+    style: Style,
+    *,
+    sender: str = DEFAULT_SENDER,
+    now: datetime,
+) -> bytes:
+    """The raw notification email, encoded in the style's charset and transfer encoding."""
+    charset = email.charset.Charset(style.charset)
+    charset.body_encoding = (
+        email.charset.QP if style.transfer_encoding == "quoted-printable" else email.charset.BASE64
+    )
+    charset.header_encoding = email.charset.BASE64
+    body = fit_charset(notification_body(ticket, step, number, style), style.charset)
+    message: Message = MIMEText(body, "plain", charset)  # type: ignore[arg-type]
+    message["From"] = sender
+    message["To"] = ticket.reply_address
+    subject = fit_charset(notification_subject(ticket, number, style), style.charset)
+    # A Header (not its encoded text) so the first encoded word stays on the Subject line;
+    # compat32 accepts one although typeshed types this Message's values as str.
+    message["Subject"] = Header(subject, charset, header_name="Subject")  # type: ignore[assignment]
+    message["Date"] = email.utils.format_datetime(now)
+    message["Message-ID"] = notification_message_id(number, step)
+    if step is Step.REGISTERED and not style.reference_in_subject:
+        message["In-Reply-To"] = ticket.message_id
+        message["References"] = ticket.message_id
+    message["X-Mailer"] = "InfraManager (helpdesk sandbox simulator)"
+    return message.as_bytes()
+
+
+# --- the simulator process -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    spool: Path
+    maildir: Path
+    pace: float = 5.0
+    charset_mode: str = "mixed"
+    helpdesk_address: str = DEFAULT_HELPDESK_ADDRESS
+    sender: str = DEFAULT_SENDER
+    first_number: int = FIRST_NUMBER
+    journal: Path | None = None
+    poll: float = 0.2
+
+
+@dataclass
+class _Ticket:
+    mail: TicketMail
+    number: int
+    due: list[tuple[float, Step]] = field(default_factory=list)
+
+
+class Simulator:
+    """Reads the spool, plans each ticket's notifications and delivers them when due."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self._seen_files: set[str] = set()
+        self._by_message_id: dict[str, _Ticket] = {}
+        self._sent: set[tuple[int, Step]] = set()
+        self._next_number = config.first_number
+        self._load_journal()
+
+    # -- journal -----------------------------------------------------------------------------
+
+    def _load_journal(self) -> None:
+        path = self.config.journal
+        if path is None or not path.exists():
+            return
+        restored: list[tuple[TicketMail, int]] = []
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            if "file" in entry:
+                self._seen_files.add(entry["file"])
+            if "ticket" in entry:
+                mail = TicketMail(**entry["ticket"])
+                restored.append((mail, int(entry["number"])))
+                self._next_number = max(self._next_number, int(entry["number"]) + 1)
+            if "sent" in entry:
+                self._sent.add((int(entry["sent"]), Step(entry["step"])))
+        now = time.monotonic()
+        for mail, number in restored:
+            ticket = _Ticket(mail, number)
+            pending = [step for step in STEPS if (number, step) not in self._sent]
+            ticket.due = [(now + self.config.pace * (i + 1), s) for i, s in enumerate(pending)]
+            self._by_message_id[mail.message_id] = ticket
+
+    def _record(self, entry: dict[str, object]) -> None:
+        if self.config.journal is not None:
+            with self.config.journal.open("a") as journal:
+                journal.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    # -- work --------------------------------------------------------------------------------
+
+    def scan(self, now: float) -> list[_Ticket]:
+        """Plan notifications for ticket emails that arrived since the last scan."""
+        spool = self.config.spool
+        names = sorted(p.name for p in spool.glob("*.eml")) if spool.is_dir() else []
+        planned: list[_Ticket] = []
+        for name in names:
+            if name in self._seen_files:
+                continue
+            self._seen_files.add(name)
+            mail = read_ticket((spool / name).read_bytes(), self.config.helpdesk_address)
+            if mail is None or mail.message_id in self._by_message_id:
+                self._record({"file": name})
+                continue
+            ticket = _Ticket(mail, self._next_number)
+            self._next_number += 1
+            ticket.due = [(now + self.config.pace * (i + 1), s) for i, s in enumerate(STEPS)]
+            self._by_message_id[mail.message_id] = ticket
+            self._record(
+                {
+                    "file": name,
+                    "ticket": {
+                        "message_id": mail.message_id,
+                        "reference": mail.reference,
+                        "subject": mail.subject,
+                        "reply_address": mail.reply_address,
+                    },
+                    "number": ticket.number,
+                }
+            )
+            planned.append(ticket)
+        return planned
+
+    def deliver_due(self, now: float) -> list[tuple[_Ticket, Step]]:
+        delivered: list[tuple[_Ticket, Step]] = []
+        for ticket in self._by_message_id.values():
+            while ticket.due and ticket.due[0][0] <= now:
+                _, step = ticket.due.pop(0)
+                style = style_for(ticket.number, self.config.charset_mode)
+                raw = build_notification(
+                    ticket.mail,
+                    step,
+                    ticket.number,
+                    style,
+                    sender=self.config.sender,
+                    now=datetime.now(UTC),
+                )
+                deliver(self.config.maildir, raw)
+                self._sent.add((ticket.number, step))
+                self._record({"sent": ticket.number, "step": step.value})
+                delivered.append((ticket, step))
+        return delivered
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            now = time.monotonic()
+            for ticket in self.scan(now):
+                _say(f"ticket {ticket.mail.reference} -> №{ticket.number}")
+            for ticket, step in self.deliver_due(time.monotonic()):
+                style = style_for(ticket.number, self.config.charset_mode)
+                how = "reference" if style.reference_in_subject else "In-Reply-To"
+                _say(f"№{ticket.number} {step.value} ({style.charset}, {how})")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.config.poll)
+
+
+def _say(text: str) -> None:
+    print(f"imsim: {text}", flush=True)
+
+
+def parse_args(argv: Sequence[str]) -> SimConfig:
+    parser = argparse.ArgumentParser(prog="python -m helpdesk_sandbox.imsim")
+    parser.add_argument("--spool", type=Path, required=True, help="the SMTP sink's spool dir")
+    parser.add_argument("--maildir", type=Path, required=True, help="the POP3 mailbox's Maildir")
+    parser.add_argument("--pace", type=float, default=5.0, help="seconds between notifications")
+    parser.add_argument("--charset", choices=CHARSET_MODES, default="mixed")
+    parser.add_argument("--helpdesk-address", default=DEFAULT_HELPDESK_ADDRESS)
+    parser.add_argument("--first-number", type=int, default=FIRST_NUMBER)
+    parser.add_argument("--journal", type=Path, default=None)
+    args = parser.parse_args(argv)
+    return SimConfig(
+        spool=args.spool,
+        maildir=args.maildir,
+        pace=args.pace,
+        charset_mode=args.charset,
+        helpdesk_address=args.helpdesk_address,
+        first_number=args.first_number,
+        journal=args.journal,
+    )
+
+
+async def _main(config: SimConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    _say(f"watching {config.spool}, answering into {config.maildir} every {config.pace}s")
+    await Simulator(config).run(stop)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    asyncio.run(_main(parse_args(sys.argv[1:] if argv is None else argv)))
+
+
+if __name__ == "__main__":
+    main()
