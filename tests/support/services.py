@@ -65,12 +65,13 @@ class ServiceProcess:
     def logged(self, message: str) -> bool:
         return any(line.get("message") == message for line in self.log_lines())
 
-    def start(self, *, wait: bool = True, timeout: float = 30.0) -> None:
+    # Importing aiogram alone takes 20 s of wall time on a busy 2-core machine.
+    def start(self, *, wait: bool = True, timeout: float = 90.0) -> None:
         self.process.start()
         if wait:
             self.wait_for_log("started", timeout=timeout)
 
-    def wait_for_log(self, message: str, *, timeout: float = 30.0) -> None:
+    def wait_for_log(self, message: str, *, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
         while not self.logged(message):
             if not self.process.running():

@@ -1,21 +1,181 @@
-"""The gateway service as a FastStream app: `faststream run helpdesk_gateway.app:create_app --factory`."""
+"""The gateway service as a FastStream app (`helpdesk-gateway`, or `faststream run
+helpdesk_gateway.app:create_app --factory`).
+
+One process runs both sides: FastStream consumes auth, ticket and admin messages; aiogram talks to
+Telegram (polling or webhook) as a background job. Background jobs: the Telegram runner, the
+outbox relay (TicketSubmitted, TicketRated), the notifier (messages caused by events) and the
+scheduler (rating reminders).
+"""
 
 from __future__ import annotations
 
-from faststream import FastStream
+import asyncio
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from helpdesk_contracts.runtime.service import create_runtime, create_service_app, run
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from faststream import FastStream
+from helpdesk_contracts.base import utc_now
+from helpdesk_contracts.runtime.config import load_settings
+from helpdesk_contracts.runtime.outbox import OutboxRelay
+from helpdesk_contracts.runtime.service import (
+    ServiceRuntime,
+    create_runtime,
+    create_service_app,
+    run,
+)
+from PIL import Image
+
+from helpdesk_gateway.accounts import Accounts
+from helpdesk_gateway.adapters import notifications, tickets, updates, users
+from helpdesk_gateway.adapters.attachments import AttachmentStore
+from helpdesk_gateway.bot.albums import AlbumCollector
+from helpdesk_gateway.bot.dispatcher import GatewayDispatcher
+from helpdesk_gateway.bot.fsm import FsmAccess
+from helpdesk_gateway.bot.limits import OutgoingLimitMiddleware
+from helpdesk_gateway.bot.middlewares import UserContextMiddleware
+from helpdesk_gateway.bot.runner import TelegramRunner
+from helpdesk_gateway.bot.storage import SharedClientStorage
+from helpdesk_gateway.consumers import build_consumers
+from helpdesk_gateway.context import Clock, GatewayContext
+from helpdesk_gateway.domain.catalogue import CatalogueHolder
+from helpdesk_gateway.domain.limiter import OutgoingLimiter
+from helpdesk_gateway.handlers import build_router
+from helpdesk_gateway.i18n import I18n
+from helpdesk_gateway.notifier import Notifier
+from helpdesk_gateway.scheduler import Scheduler
 from helpdesk_gateway.settings import GatewaySettings
 
 SERVICE = "gateway"
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastStream:
-    """Build the app; settings come from the environment unless given (tests pass them)."""
-    settings = settings or GatewaySettings()
+@dataclass
+class Gateway:
+    """The assembled service; tests reach its parts through it."""
+
+    runtime: ServiceRuntime
+    ctx: GatewayContext
+    bot: Bot
+    dispatcher: GatewayDispatcher
+    telegram: TelegramRunner
+    notifier: Notifier
+    scheduler: Scheduler
+    app: FastStream
+
+
+def create_bot(settings: GatewaySettings, middleware: OutgoingLimitMiddleware) -> Bot:
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_base),
+        timeout=settings.telegram_request_timeout_seconds,
+    )
+    session.middleware(middleware)
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(link_preview_is_disabled=True),
+    )
+
+
+def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gateway:
+    # Pillow's own bomb check, in addition to the explicit one in domain/photos.py.
+    Image.MAX_IMAGE_PIXELS = settings.photo_max_pixels
     runtime = create_runtime(SERVICE, settings.infra)
-    return create_service_app(runtime)
+    db = runtime.db
+    user_repo = users.UserRepository(db[users.COLLECTION])
+    relay = OutboxRelay(runtime.publisher, [db[tickets.COLLECTION]])
+    queue = notifications.NotificationQueue(db[notifications.COLLECTION])
+
+    async def on_blocked(chat_id: int) -> None:
+        await user_repo.set_reachable(chat_id, False, clock())
+
+    limiter = OutgoingLimiter(
+        per_chat_rate=settings.per_chat_rate,
+        per_chat_burst=settings.per_chat_burst,
+        global_rate=settings.global_rate,
+        global_burst=settings.global_burst,
+    )
+    bot = create_bot(
+        settings,
+        OutgoingLimitMiddleware(
+            limiter,
+            attempts=settings.send_attempts,
+            retry_after_max=settings.retry_after_max_seconds,
+            on_blocked=on_blocked,
+            sleep=asyncio.sleep,
+        ),
+    )
+    notifier = Notifier(queue, bot, clock, workers=settings.notification_workers)
+    ctx = GatewayContext(
+        settings=settings,
+        i18n=I18n.load(),
+        catalogue=CatalogueHolder(settings.catalogue_path),
+        users=user_repo,
+        tickets=tickets.TicketRepository(db[tickets.COLLECTION]),
+        attachments=AttachmentStore(db),
+        notifications=queue,
+        updates=updates.UpdateLog(
+            db[updates.COLLECTION], ttl_seconds=settings.update_dedup_ttl_seconds
+        ),
+        publisher=runtime.publisher,
+        relay=relay,
+        clock=clock,
+        timezone=ZoneInfo(settings.display_timezone),
+        wake_notifier=notifier.notify,
+    )
+    dispatcher = GatewayDispatcher(
+        update_log=ctx.updates,
+        albums=AlbumCollector(settings.album_quiet_seconds),
+        clock=clock,
+        storage=SharedClientStorage(runtime.mongo, settings.infra.mongo_db),
+        events_isolation=SimpleEventIsolation(),
+        ctx=ctx,
+    )
+    dispatcher.update.outer_middleware(UserContextMiddleware(ctx))
+    dispatcher.include_router(build_router(ctx.i18n))
+    telegram = TelegramRunner(bot, dispatcher, settings, ctx.i18n)
+    scheduler = Scheduler(ctx)
+    accounts = Accounts(ctx, FsmAccess(dispatcher, bot.id))
+
+    # Named jobs: the "started" log line lists them.
+    async def outbox_relay() -> None:
+        await relay.run()
+
+    async def notifications_sender() -> None:
+        await notifier.run()
+
+    async def rating_scheduler() -> None:
+        await scheduler.run()
+
+    async def telegram_updates() -> None:
+        await telegram.run()
+
+    runtime.jobs += [outbox_relay, notifications_sender, rating_scheduler, telegram_updates]
+
+    async def setup() -> None:
+        await user_repo.ensure_indexes()
+        await ctx.tickets.ensure_indexes()
+        await ctx.attachments.ensure_indexes()
+        await queue.ensure_indexes()
+        await ctx.updates.ensure_indexes()
+
+    async def teardown() -> None:
+        await bot.session.close()
+
+    app = create_service_app(
+        runtime, routers=[build_consumers(ctx, accounts)], setup=setup, teardown=teardown
+    )
+    return Gateway(runtime, ctx, bot, dispatcher, telegram, notifier, scheduler, app)
+
+
+def create_app(settings: GatewaySettings | None = None, *, clock: Clock = utc_now) -> FastStream:
+    """Build the app; settings come from the environment unless given (tests pass them)."""
+    return build_gateway(settings or GatewaySettings(), clock=clock).app
 
 
 def main() -> None:
-    run(create_app())
+    # A missing token or a bad value exits with one readable line per problem (status 78).
+    run(create_app(load_settings(GatewaySettings, program="helpdesk-gateway")))

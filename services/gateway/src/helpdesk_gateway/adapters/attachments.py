@@ -1,0 +1,65 @@
+"""Photos in GridFS, bucket `attachments`; metadata in `attachments.files`.
+
+A photo is stored as soon as the user sends it (so the wizard keeps only ids), with
+`metadata.ticket_id = None`; Send sets the ticket id. Photos of a cancelled draft are deleted; any
+left behind by a crash stay unassigned, which is what the janitor's retention rules look for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from gridfs import AsyncGridFSBucket
+from helpdesk_gateway.domain.photos import EncodedPhoto
+from pymongo.asynchronous.database import AsyncDatabase
+
+Document = dict[str, Any]
+BUCKET = "attachments"
+
+
+class AttachmentStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.bucket = AsyncGridFSBucket(db, bucket_name=BUCKET)
+        self.files = db[f"{BUCKET}.files"]
+
+    async def ensure_indexes(self) -> None:
+        await self.files.create_index("metadata.ticket_id")
+        await self.files.create_index("metadata.created_at")
+
+    async def put(self, photo: EncodedPhoto, *, filename: str, owner: int, now: datetime) -> str:
+        file_id: ObjectId = await self.bucket.upload_from_stream(
+            filename,
+            photo.data,
+            metadata={
+                "ticket_id": None,
+                "owner_telegram_id": owner,
+                "sha256": photo.sha256,
+                "size": photo.size,
+                "content_type": photo.content_type,
+                "width": photo.width,
+                "height": photo.height,
+                "created_at": now,
+            },
+        )
+        return str(file_id)
+
+    async def assign(self, file_ids: list[str], ticket_id: str) -> None:
+        if file_ids:
+            await self.files.update_many(
+                {"_id": {"$in": [ObjectId(f) for f in file_ids]}},
+                {"$set": {"metadata.ticket_id": ticket_id}},
+            )
+
+    async def discard(self, file_ids: list[str]) -> None:
+        """Delete photos of a draft that will not be sent (never an assigned one)."""
+        for file_id in file_ids:
+            doc = await self.files.find_one({"_id": ObjectId(file_id)}, {"metadata": 1})
+            if doc is not None and (doc.get("metadata") or {}).get("ticket_id") is None:
+                await self.bucket.delete(ObjectId(file_id))
+
+    async def read(self, file_id: str) -> bytes:
+        stream = await self.bucket.open_download_stream(ObjectId(file_id))
+        data: bytes = await stream.read()
+        return data

@@ -1,0 +1,96 @@
+"""Broker consumers: contract in, one use case, contract out. A database outage is retried
+through a delay tier instead of dead-lettering a good message."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+
+from faststream.rabbit import RabbitRouter
+from faststream.rabbit.annotations import RabbitMessage
+from helpdesk_contracts import topology
+from helpdesk_contracts.admin.v1 import (
+    AdminCommandCompleted,
+    Broadcast,
+    BuildReport,
+    ClearLocation,
+    ReloadCategories,
+)
+from helpdesk_contracts.auth.v1 import CodeRejected, CodeSent, UserAuthorized, UserRevoked
+from helpdesk_contracts.base import Message
+from helpdesk_contracts.runtime.broker import attempt_of, subscriber
+from helpdesk_contracts.ticket.v1 import TicketEmailed, TicketEmailFailed, TicketStatusChanged
+from pymongo.errors import ConnectionFailure
+
+from helpdesk_gateway import admin
+from helpdesk_gateway.accounts import Accounts
+from helpdesk_gateway.context import GatewayContext
+from helpdesk_gateway.lifecycle import TicketBusyError, apply_ticket_event
+
+log = logging.getLogger("helpdesk.gateway.consumers")
+SERVICE: topology.Consumer = "gateway"
+MAX_RETRY_DELAY = 600.0
+
+
+def _retrying[M: Message](
+    ctx: GatewayContext, contract: type[M], use_case: Callable[[M], Awaitable[None]]
+) -> Callable[[M, RabbitMessage], Awaitable[None]]:
+    """Run a use case; when MongoDB is unreachable (or a ticket is contended) try again later."""
+
+    async def handle(body: M, message: RabbitMessage) -> None:
+        try:
+            await use_case(body)
+        except (ConnectionFailure, TicketBusyError) as exc:
+            attempt = attempt_of(message)
+            log.warning(
+                "transient failure; retrying later",
+                extra={"error": type(exc).__name__, "attempt": attempt},
+            )
+            await ctx.publisher.retry_later(
+                message,
+                queue=topology.queue_name(SERVICE, contract),
+                delay_seconds=min(2.0**attempt, MAX_RETRY_DELAY),
+            )
+
+    # FastStream reads the body's type from the annotations; set them to the real classes
+    # (a generic wrapper has only a type variable there).
+    handle.__annotations__ = {"body": contract, "message": RabbitMessage, "return": None}
+    handle.__name__ = handle.__qualname__ = f"on_{contract.__name__}"
+    return handle
+
+
+def build_consumers(ctx: GatewayContext, accounts: Accounts) -> RabbitRouter:
+    router = RabbitRouter()
+
+    def on[M: Message](contract: type[M], use_case: Callable[[M], Awaitable[None]]) -> None:
+        subscriber(router, SERVICE, contract)(_retrying(ctx, contract, use_case))
+
+    async def answer(completed: AdminCommandCompleted) -> None:
+        await ctx.publisher.publish(completed)
+
+    on(CodeSent, accounts.code_sent)
+    on(CodeRejected, accounts.code_rejected)
+    on(UserAuthorized, accounts.authorized)
+    on(UserRevoked, accounts.revoked)
+    on(TicketEmailed, functools.partial(apply_ticket_event, ctx))
+    on(TicketEmailFailed, functools.partial(apply_ticket_event, ctx))
+    on(TicketStatusChanged, functools.partial(apply_ticket_event, ctx))
+
+    async def clear_location(command: ClearLocation) -> None:
+        await answer(await admin.clear_location(ctx, command))
+
+    async def broadcast(command: Broadcast) -> None:
+        await answer(await admin.broadcast(ctx, command))
+
+    async def reload_categories(command: ReloadCategories) -> None:
+        await answer(await admin.reload_categories(ctx, command))
+
+    async def build_report(command: BuildReport) -> None:
+        await answer(await admin.report(ctx, command))
+
+    on(ClearLocation, clear_location)
+    on(Broadcast, broadcast)
+    on(ReloadCategories, reload_categories)
+    on(BuildReport, build_report)
+    return router

@@ -1,0 +1,80 @@
+"""Typed FSM data: what the wizard, sign-in and rating flows keep between a user's messages.
+
+aiogram stores FSM data as a plain dict (here in MongoDB); these models are its schema, so a
+handler never reads a misspelt key and a document from an older version still loads.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+DRAFT_ID_BYTES = 4
+
+
+def new_draft_id() -> str:
+    return secrets.token_hex(DRAFT_ID_BYTES)
+
+
+class Step(StrEnum):
+    """Wizard steps the user can go back to from the preview."""
+
+    CATEGORY = "category"
+    DESCRIPTION = "description"
+    LOCATION = "location"
+    PHOTOS = "photos"
+
+
+class DraftPhoto(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    file_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
+    size: int
+    sha256: str
+    width: int
+    height: int
+
+
+class TicketDraft(BaseModel):
+    """The ticket being written."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    draft_id: str = Field(default_factory=new_draft_id)
+    category: str | None = None
+    description: str | None = None
+    location: str | None = None
+    photos: list[DraftPhoto] = Field(default_factory=list)
+    editing: bool = False
+    """True when a step was reopened from the preview: finishing it returns to the preview."""
+
+    def photo_ids(self) -> list[str]:
+        return [photo.file_id for photo in self.photos]
+
+    def has_photo(self, sha256: str) -> bool:
+        return any(photo.sha256 == sha256 for photo in self.photos)
+
+
+class SignInData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    masked_email: str | None = None
+
+
+class RatingData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    ticket_id: str
+
+
+class FlowData(BaseModel):
+    """The whole FSM data document of one user."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    draft: TicketDraft | None = None
+    sign_in: SignInData | None = None
+    rating: RatingData | None = None

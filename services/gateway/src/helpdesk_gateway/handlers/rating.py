@@ -1,0 +1,130 @@
+"""Rating a resolved ticket: 1-5 stars, then an optional comment; TicketRated goes out once."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from helpdesk_contracts.ticket.v1 import MAX_COMMENT_LENGTH
+
+from helpdesk_gateway import ratings
+from helpdesk_gateway.adapters.users import GatewayUser
+from helpdesk_gateway.bot.middlewares import RequireAuthorized
+from helpdesk_gateway.callbacks import RatingCb, RatingCommentCb
+from helpdesk_gateway.context import GatewayContext
+from helpdesk_gateway.domain.drafts import RatingData
+from helpdesk_gateway.domain.tickets import RATABLE
+from helpdesk_gateway.i18n import I18n, Texts
+from helpdesk_gateway.keyboards import menu
+from helpdesk_gateway.keyboards.tickets import no_comment
+from helpdesk_gateway.states import Rating
+from helpdesk_gateway.views import stars_text
+
+
+async def _pending(state: FSMContext) -> RatingData | None:
+    if await state.get_state() != Rating.comment.state:
+        return None
+    raw = (await state.get_data()).get("rating")
+    return RatingData.model_validate(raw) if raw else None
+
+
+def router(i18n: I18n) -> Router:
+    del i18n
+    r = Router(name="rating")
+    r.message.middleware(RequireAuthorized())
+    r.callback_query.middleware(RequireAuthorized())
+
+    @r.callback_query(RatingCb.filter())
+    async def rate(
+        query: CallbackQuery,
+        callback_data: RatingCb,
+        state: FSMContext,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+        bot: Bot,
+    ) -> None:
+        """A star button: the rating is kept (once) and a comment is offered."""
+        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
+        if ticket is None or not 1 <= callback_data.stars <= 5:
+            await query.answer(t("button-stale"))
+            return
+        if ticket.rating.value is not None:
+            await query.answer(t("rating-already"), show_alert=True)
+            return
+        if ticket.status not in RATABLE:
+            await query.answer(t("rating-not-available"), show_alert=True)
+            return
+        stored = await ctx.tickets.rate(
+            ticket.id, user.telegram_user_id, callback_data.stars, ctx.clock()
+        )
+        if not stored:
+            await query.answer(t("rating-already"), show_alert=True)
+            return
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_text(
+                (query.message.text or "")
+                + "\n\n"
+                + t("rating-chosen", stars=stars_text(callback_data.stars)),
+                reply_markup=None,
+            )
+        previous = await _pending(state)
+        current = await state.get_state()
+        if previous is not None:
+            await ratings.finish(ctx, previous.ticket_id, None)
+        elif current is not None:
+            # In the middle of something else (a draft): no comment question, nothing clobbered.
+            await ratings.finish(ctx, ticket.id, None)
+            await bot.send_message(query.from_user.id, t("rating-thanks"))
+            return
+        await state.set_state(Rating.comment)
+        await state.update_data(rating=RatingData(ticket_id=ticket.id).model_dump())
+        await bot.send_message(
+            query.from_user.id, t("rating-ask-comment"), reply_markup=no_comment(t, ticket.id)
+        )
+
+    @r.message(Rating.comment, F.text)
+    async def comment(message: Message, state: FSMContext, t: Texts, ctx: GatewayContext) -> None:
+        """The optional comment: TicketRated is queued with it."""
+        pending = await _pending(state)
+        text = (message.text or "").strip()
+        if pending is None:
+            await state.clear()
+            return
+        if len(text) > MAX_COMMENT_LENGTH:
+            await message.answer(t("rating-comment-too-long", max=MAX_COMMENT_LENGTH))
+            return
+        await ratings.finish(ctx, pending.ticket_id, text or None)
+        await state.clear()
+        await message.answer(t("rating-thanks"), reply_markup=menu.main_menu(t))
+
+    @r.message(Rating.comment)
+    async def comment_not_text(message: Message, t: Texts) -> None:
+        """A sticker or photo where the comment is expected."""
+        await message.answer(t("rating-comment-text-only"))
+
+    @r.callback_query(RatingCommentCb.filter())
+    async def skip_comment(
+        query: CallbackQuery,
+        callback_data: RatingCommentCb,
+        state: FSMContext,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+    ) -> None:
+        """'No comment': TicketRated is queued without one."""
+        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
+        if ticket is None or ticket.rating.value is None:
+            await query.answer(t("button-stale"))
+            return
+        await ratings.finish(ctx, ticket.id, None)
+        pending = await _pending(state)
+        if pending is not None and pending.ticket_id == ticket.id:
+            await state.clear()
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+            await query.message.answer(t("rating-thanks"), reply_markup=menu.main_menu(t))
+
+    return r

@@ -1,0 +1,1 @@
+"""Keyboards, built by functions from texts and data (no texts of their own)."""

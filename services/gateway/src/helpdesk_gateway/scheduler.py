@@ -1,0 +1,31 @@
+"""The housekeeping job: rating reminders and ratings whose comment never came, every interval."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from helpdesk_gateway import ratings
+from helpdesk_gateway.context import GatewayContext
+
+log = logging.getLogger("helpdesk.gateway.scheduler")
+
+
+class Scheduler:
+    def __init__(self, ctx: GatewayContext) -> None:
+        self.ctx = ctx
+        self.interval = ctx.settings.scheduler_interval_seconds
+
+    async def run_once(self) -> None:
+        await ratings.send_reminders(self.ctx)
+        await ratings.finish_abandoned(self.ctx)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("scheduled work failed; trying again next interval")
+            await asyncio.sleep(self.interval)
