@@ -6,8 +6,9 @@ simulator and the web chat. A scripted employee then signs in with the code the 
 captured, files a ticket with two photos, sees InfraManager's notifications (written by the
 simulator into the POP3 mailbox the inbox polls) arrive as Telegram messages, and rates the work;
 a neighbour's queue on `helpdesk.events` hears TicketRated. On the way the mailer is SIGKILLed and
-restarted. At the end the sandbox stops and no
-process it started is left.
+restarted. Then an operator's view: /metrics count the real ticket, `helpdesk-admin` commands
+are answered by the running services and audit-logged, and no service log holds a secret, the
+sign-in code or the ticket's text. At the end the sandbox stops and no process it started is left.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import io
 import json
 import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -140,15 +142,19 @@ async def test_journey_from_sign_in_to_rating_and_a_clean_stop(tmp_path: Path) -
         # fake Bot API, the simulator and the web chat (Python), slapd and Dovecot.
         assert {"slapd", "dovecot"} <= {p.command for p in started}
         assert sum(1 for p in started if p.command.startswith("python")) >= 10
-        await journey(sandbox)
+        reference, code = await journey(sandbox)
+        await operations_after_the_journey(sandbox)
     finally:
         await asyncio.to_thread(sandbox.stop)
+    # What an operator reads: no secret, no sign-in code, no email body in any service's log.
+    assert_no_secret_in_logs(sandbox, code=code, reference=reference)
     # Stopped: nothing it started still runs (an orphan may stay a zombie: PID 1 here does not
     # reap; the `helpdesk sandbox` command reaps those too, see test_sandbox_cli.py).
     assert [p for p in still_alive(started) if not p.zombie] == []
 
 
-async def journey(sandbox: Sandbox) -> None:
+async def journey(sandbox: Sandbox) -> tuple[str, str]:
+    """The employee's part; returns the ticket reference and the sign-in code used."""
     connection, heard = await rated_events(sandbox.rabbit_url)
     spool = sandbox.spool
     async with connection, sandbox.telegram_client() as tg:
@@ -247,3 +253,84 @@ async def journey(sandbox: Sandbox) -> None:
     mailbox = await webchat_json(sandbox, f"api/mailbox/{EMPLOYEE.telegram.id}")
     assert mailbox["mails"][0]["code"] == code
     assert json.dumps(mailbox).count(reference) == 0  # the ticket email went to InfraManager
+    return reference, code
+
+
+def published(metrics_text: str, routing_key: str) -> float:
+    """`helpdesk_messages_published_total` for one routing key, from a /metrics page."""
+    pattern = (
+        rf'^helpdesk_messages_published_total\{{routing_key="{re.escape(routing_key)}"\}} (\S+)$'
+    )
+    found = re.search(pattern, metrics_text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+async def admin(sandbox: Sandbox, *args: str) -> tuple[int, str]:
+    """`helpdesk-admin ARGS` as an operator runs it, against the running services."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "helpdesk_admin",
+        *args,
+        env={**os.environ, "HELPDESK_RABBIT_URL": sandbox.rabbit_url, "USER": "ops-test"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=WAIT * 2)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def operations_after_the_journey(sandbox: Sandbox) -> None:
+    # Metrics count the real ticket: one submitted by the gateway, one emailed by the mailer.
+    async with aiohttp.ClientSession() as http:
+        pages = {}
+        for name in ("gateway", "mailer"):
+            async with http.get(sandbox.services[name].http_base + "/metrics") as response:
+                assert response.status == 200
+                pages[name] = await response.text()
+    assert published(pages["gateway"], "ticket.submitted.v1") == 1
+    assert published(pages["gateway"], "ticket.rated.v1") == 1
+    assert published(pages["mailer"], "ticket.emailed.v1") == 1
+
+    # The admin CLI against the running services: each command is answered by its service.
+    code, out = await admin(sandbox, "lookup-user", EMPLOYEE.email)
+    assert code == 0, out
+    assert EMPLOYEE.name in out
+    code, out = await admin(sandbox, "run-janitor", "--dry-run")
+    assert code == 0, out
+    assert "janitor: done" in out
+    code, out = await admin(sandbox, "delete-user", EMPLOYEE.email)
+    assert code == 0, out
+    code, out = await admin(sandbox, "lookup-user", EMPLOYEE.email)
+    assert code == 3, out  # not found: the binding is gone
+    # The services wrote every admin command to their audit trail, with who asked.
+    audit = [
+        line
+        for name in ("auth", "janitor")
+        for line in sandbox.services[name].log_lines()
+        if line.get("audit") is True
+    ]
+    assert {line.get("requested_by") for line in audit} == {"ops-test"}
+    assert len(audit) >= 4
+
+
+def assert_no_secret_in_logs(sandbox: Sandbox, *, code: str, reference: str) -> None:
+    assert sandbox.telegram is not None
+    secrets_used = {
+        "auth pepper": sandbox.auth_pepper,
+        "bot token": sandbox.telegram.token,
+        "sign-in code": code,
+    }
+    if sandbox.slapd is not None:
+        secrets_used["LDAP service password"] = sandbox.slapd.service_password
+    if sandbox.dovecot is not None:
+        secrets_used["POP3 password"] = sandbox.dovecot.password
+    logs = {name: service.process.log_text() for name, service in sandbox.services.items()}
+    assert all(logs.values()), "every service wrote a log"
+    assert any(reference in text for text in logs.values()), "logs do name the ticket"
+    for name, text in logs.items():
+        for what, secret in secrets_used.items():
+            assert secret not in text, f"{what} in the {name} log"
+        # The email body (the employee's description) is not logged either.
+        assert "мигает красная лампа" not in text, f"ticket description in the {name} log"
