@@ -57,9 +57,7 @@ async def channel(rabbit_url: str) -> AsyncIterator[AbstractChannel]:
         yield await connection.channel()
 
 
-async def _get(
-    channel: AbstractChannel, queue: str, wait: float = 10.0
-) -> AbstractIncomingMessage:
+async def _get(channel: AbstractChannel, queue: str, wait: float = 10.0) -> AbstractIncomingMessage:
     declared = await channel.declare_queue(queue, passive=True)
     deadline = asyncio.get_running_loop().time() + wait
     while True:
