@@ -49,8 +49,8 @@ async def send(
     password: str | None = None,
     timeout: float = 5.0,  # noqa: ASYNC109 - passed to aiosmtplib, which enforces it per command
 ) -> None:
-    await aiosmtplib.send(
-        msg or ticket_email(),
+    """What aiosmtplib.send() does, but returns only once the connection is really gone."""
+    client = aiosmtplib.SMTP(
         hostname=sink.host,
         port=sink.port,
         start_tls=start_tls,
@@ -60,6 +60,18 @@ async def send(
         password=password,
         timeout=timeout,
     )
+    connection = None
+    try:
+        async with client:
+            connection = client.protocol
+            await client.send_message(msg or ticket_email())
+    finally:
+        # aiosmtplib's close() does not wait for the TLS close_notify exchange; finishing it
+        # here keeps the socket from outliving the test's event loop (a ResourceWarning).
+        # Polled: aiosmtplib exposes no public event for "connection lost".
+        async with asyncio.timeout(5):
+            while connection is not None and connection.transport is not None:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
 
 
 async def test_utf8_message_with_attachment_is_captured_and_parsed(smtp_sink: SmtpSink) -> None:
