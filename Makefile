@@ -2,7 +2,7 @@
 # (.ci/install: test servers, Python 3.13, uv, RabbitMQ, the uv workspace).
 SHELL := /bin/bash
 
-.PHONY: sandbox test
+.PHONY: sandbox test bench
 
 # The whole helpdesk on this machine: five services, local stand-ins, a web chat and an
 # InfraManager simulator, until Ctrl-C. Options: make sandbox ARGS="--pace 2 --port 9000".
@@ -12,3 +12,8 @@ sandbox:
 # What CI runs: ruff, mypy (strict) and the whole test suite.
 test:
 	bash .ci/run
+
+# The benchmark (not part of the tests): N employees through the real pipeline, and the floors
+# measured in the same run; writes bench/results.md. Options: make bench ARGS="--employees 50".
+bench:
+	. .ci/install && exec uv run python -m bench $(ARGS)
