@@ -24,10 +24,10 @@ from pathlib import Path
 
 from helpdesk_sandbox.stack import Sandbox, SandboxConfig
 
-from tests.e2e.faults.proxy import TcpProxy
 from tests.support.fake_telegram import User
 from tests.support.ldap_server import Employee
 from tests.support.rabbit import RABBIT_HOST, RABBIT_PORT
+from tests.support.tcp_proxy import TcpProxy
 
 FIRST_TELEGRAM_ID = 5_300_000_001
 START_TIMEOUT = 120.0

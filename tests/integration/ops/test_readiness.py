@@ -25,9 +25,9 @@ from helpdesk_contracts.runtime.service import create_runtime, create_service_ap
 from helpdesk_contracts.runtime.settings import InfraSettings
 from pydantic import SecretStr
 
-from tests.integration.ops.tcp_proxy import TcpProxy
 from tests.support.mongo import MongoEcoServer
 from tests.support.procs import free_port
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 
@@ -102,7 +102,7 @@ async def test_ready_flips_while_rabbitmq_is_unreachable(
     parts = urlsplit(rabbit_url)
     assert parts.hostname is not None and parts.port is not None
     proxy = TcpProxy(parts.hostname, parts.port)
-    await proxy.start()
+    proxy.start()
     netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
     through_proxy = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     port = free_port()
@@ -111,12 +111,12 @@ async def test_ready_flips_while_rabbitmq_is_unreachable(
     try:
         async with app, aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as http:
             assert await _ready(http) == (200, {"ready": True, "checks": ALL_READY})
-            await proxy.stop()
+            proxy.cut()
             status, body = await _wait_not_ready(http)
             assert status == 503 and body["checks"]["broker"] is False
             async with http.get("/health") as health:
                 assert health.status == 200
-            await proxy.start()
+            proxy.restore()
             await _until(http, 200, ALL_READY, within=60)
             # Ready means consuming again: a command published now reaches the handler.
             command = RunJanitor(requested_by="test")
@@ -124,7 +124,7 @@ async def test_ready_flips_while_rabbitmq_is_unreachable(
             async with asyncio.timeout(30):
                 assert (await received.get()).message_id == command.message_id
     finally:
-        await proxy.stop()
+        proxy.stop()
 
 
 async def _publish(rabbit_url: str, command: RunJanitor) -> None:

@@ -1,4 +1,6 @@
-"""A TCP proxy of the test's own between the services and RabbitMQ, to stage a broker outage.
+"""A TCP proxy of the test's own between services and RabbitMQ, to stage a broker outage.
+
+Used by the /ready test (tests/integration/ops) and the fault tests (tests/e2e/faults).
 
 The machine's RabbitMQ is shared with other tests and people, so it is never stopped. The
 services are pointed at this proxy instead; `cut()` closes every connection through it and
