@@ -196,6 +196,29 @@ async def test_outbox_relay_publishes_pending_events_once_and_clears_them(
     assert doc is not None and doc["outbox"] == []
 
 
+async def test_stopping_relay_publishes_what_was_written_before_it_returns(
+    broker: RabbitBroker, channel: AbstractChannel, mongo_db: AsyncDatabase[Document]
+) -> None:
+    tickets = mongo_db["tickets"]
+    # An hour between passes: only stop() can make the relay look again.
+    relay = OutboxRelay(Publisher(broker, timeout=5), [tickets], interval_seconds=3600)
+    running = asyncio.create_task(relay.run())
+    try:
+        await tickets.insert_one({"_id": "t0", "outbox": [outbox_entry(_request())]})
+        relay.notify()
+        await _get(channel, AUTH_QUEUE)  # the relay is idle now, waiting for an hour
+        late = _request(telegram_user_id=7, chat_id=7)  # a handler finishing during shutdown
+        await tickets.insert_one({"_id": "t1", "outbox": [outbox_entry(late)]})
+        async with asyncio.timeout(10):
+            await relay.stop()
+        assert running.done() and running.exception() is None
+        doc = await tickets.find_one({"_id": "t1"})
+        assert doc is not None and doc["outbox"] == []
+        assert (await _get(channel, AUTH_QUEUE)).message_id == str(late.message_id)
+    finally:
+        running.cancel()
+
+
 def test_attempt_header_name_is_stable() -> None:
     # Messages already waiting in delay queues carry this header; renaming it resets counts.
     assert ATTEMPT_HEADER == "x-helpdesk-attempt"

@@ -55,6 +55,9 @@ class OutboxRelay:
         self.interval_seconds = interval_seconds
         self.batch = batch
         self._wake = asyncio.Event()
+        self._stopping = False
+        self._running = asyncio.Event()
+        self._finished = asyncio.Event()
 
     def notify(self) -> None:
         """Something was just written: relay now rather than at the next tick."""
@@ -88,21 +91,51 @@ class OutboxRelay:
         return published
 
     async def run(self) -> None:
-        """Relay until cancelled; failures are logged and retried with a growing pause."""
+        """Relay until stopped or cancelled; failures are logged and retried with a growing pause.
+
+        `stop()` lets the pass under way finish and makes one more, so events written by handlers
+        that completed during shutdown leave before the broker connection closes.
+        """
+        self._stopping = False
+        self._finished.clear()
+        self._running.set()
+        try:
+            await self._loop()
+        finally:
+            self._running.clear()
+            self._finished.set()
+
+    async def _loop(self) -> None:
         await self.ensure_indexes()
         pause = self.interval_seconds
         while True:
+            stopping = self._stopping
             # Cleared before the pass: a notify() that lands during the pass wakes the next one.
             self._wake.clear()
             try:
                 published = await self.run_once()
                 pause = self.interval_seconds
+                if stopping:
+                    return
                 if published:
                     continue  # there may be more than one batch
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("outbox relay failed; will retry", extra={"pause": pause})
+                if stopping:
+                    return
                 pause = min(pause * 2, 30.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)
+
+    async def stop(self) -> None:
+        """Finish the current pass plus a final one; bound the wait with `asyncio.timeout`.
+
+        What is still pending afterwards stays in MongoDB and is published on the next start.
+        """
+        if not self._running.is_set():
+            return
+        self._stopping = True
+        self._wake.set()
+        await self._finished.wait()

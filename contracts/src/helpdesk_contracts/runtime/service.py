@@ -22,6 +22,8 @@ from helpdesk_contracts.runtime.mongo import Document, create_mongo_client, ping
 from helpdesk_contracts.runtime.settings import InfraSettings
 
 BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
+GracefulStop = Callable[[], Awaitable[None]]
+"""Asks a background job to finish its work under way and waits for it (bounded by the caller)."""
 
 
 @dataclass
@@ -36,6 +38,8 @@ class ServiceRuntime:
     db: AsyncDatabase[Document]
     metrics: Metrics
     jobs: list[BackgroundJob] = field(default_factory=list)
+    stoppers: list[GracefulStop] = field(default_factory=list)
+    """Run on shutdown after the consumers stopped and before the jobs are cancelled."""
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -84,7 +88,10 @@ def create_service_app(
     """A FastStream app that checks MongoDB, declares the topology, then consumes.
 
     `setup` runs after MongoDB answered and before any consumer starts (indexes, caches);
-    `runtime.jobs` start once consuming has begun and are cancelled first on shutdown.
+    `runtime.jobs` start once consuming has begun. Shutdown stops the consumers first (in-flight
+    handlers finish within the graceful timeout), then runs `runtime.stoppers` (e.g. a last outbox
+    pass, so events of those handlers leave while the broker is still connected), then cancels
+    the jobs, and only then closes the broker connection.
     """
     for router in routers:
         runtime.broker.include_router(router)
@@ -120,6 +127,22 @@ def create_service_app(
 
     async def on_shutdown() -> None:
         log.info("stopping")
+        timeout = runtime.infra.graceful_timeout_seconds
+        # Subscriber.stop waits for in-flight handlers; broker.stop() later finds them stopped.
+        stopped = await asyncio.gather(
+            *(sub.stop() for sub in runtime.broker.subscribers), return_exceptions=True
+        )
+        for error in stopped:
+            if isinstance(error, Exception):
+                log.error("a consumer did not stop cleanly: %r", error)
+        for stop in runtime.stoppers:
+            try:
+                async with asyncio.timeout(timeout):
+                    await stop()
+            except TimeoutError:
+                log.warning("%s did not finish within %.0f s", _name(stop), timeout)
+            except Exception:
+                log.exception("graceful stop of %s failed", _name(stop))
         for task in runtime._tasks:
             task.cancel()
         for task in runtime._tasks:
@@ -143,6 +166,10 @@ def create_service_app(
         on_shutdown=[on_shutdown],
         after_shutdown=[after_shutdown],
     )
+
+
+def _name(stop: GracefulStop) -> str:
+    return getattr(stop, "__qualname__", repr(stop))
 
 
 async def _guard(job: BackgroundJob, log: logging.Logger) -> None:

@@ -78,6 +78,7 @@ def build(settings: AuthSettings, *, clock: Clock = utc_now) -> AuthService:
         batch_size=settings.recheck_batch_size,
     )
     runtime.jobs += [relay.run, recheck.run_forever]
+    runtime.stoppers.append(relay.stop)
     app = create_service_app(
         runtime,
         routers=[build_router(signin, admin, runtime.publisher)],

@@ -154,6 +154,8 @@ def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gatew
         await telegram.run()
 
     runtime.jobs += [outbox_relay, notifications_sender, rating_scheduler, telegram_updates]
+    # Updates in flight finish first, then the relay's last pass publishes what they wrote.
+    runtime.stoppers += [telegram.stop, relay.stop]
 
     async def setup() -> None:
         await user_repo.ensure_indexes()

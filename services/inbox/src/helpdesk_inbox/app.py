@@ -77,6 +77,7 @@ def build_service(settings: InboxSettings, *, clock: Clock = utc_now) -> InboxSe
         clock=clock,
     )
     runtime.jobs.append(relay.run)
+    runtime.stoppers.append(relay.stop)
     if settings.poll_enabled:
 
         async def poll_mailbox() -> None:

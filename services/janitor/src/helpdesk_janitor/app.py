@@ -84,6 +84,7 @@ def create_app(settings: JanitorSettings | None = None, *, clock: Clock = utc_no
         settings, runtime.db, clock=clock, on_recorded=relay.notify, metrics=runtime.metrics
     )
     runtime.jobs.append(relay.run)
+    runtime.stoppers.append(relay.stop)
     if settings.interval_seconds > 0:
         schedule = Schedule(
             janitor.runner,

@@ -42,6 +42,7 @@ def create_app(settings: MailerSettings | None = None) -> FastStream:
     )
     relay = OutboxRelay(runtime.publisher, [collection])
     runtime.jobs.append(relay.run)
+    runtime.stoppers.append(relay.stop)
     transport = SmtpTransport(SmtpOptions.from_settings(settings))
 
     deliveries = Deliveries(

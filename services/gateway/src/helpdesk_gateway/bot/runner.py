@@ -2,8 +2,8 @@
 
 Waits until the Bot API answers (a Telegram outage delays the bot, it does not stop the service),
 publishes the command menu, then receives updates by long polling (default) or by webhook (an
-aiohttp server checking Telegram's secret-token header). Cancelling the job stops receiving and
-lets updates in flight finish.
+aiohttp server checking Telegram's secret-token header). `stop()` (or cancelling the job) stops
+receiving and lets updates in flight finish.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import aiohttp
 from aiogram import Bot
@@ -38,14 +39,40 @@ class TelegramRunner:
         self.settings = settings
         self.i18n = i18n
         self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._running = asyncio.Event()
+        self._finished = asyncio.Event()
 
     async def run(self) -> None:
-        await self.wait_for_api()
-        await self.set_commands()
-        if self.settings.mode == "webhook":
-            await self.serve_webhook()
-        else:
-            await self.poll()
+        self._stop.clear()
+        self._finished.clear()
+        self._running.set()
+        try:
+            await self.wait_for_api()
+            await self.set_commands()
+            if self.settings.mode == "webhook":
+                await self.serve_webhook()
+            else:
+                await self.poll()
+        finally:
+            self._running.clear()
+            self._finished.set()
+
+    async def stop(self) -> None:
+        """Stop receiving updates and wait for those in flight to finish."""
+        if not self._running.is_set():
+            return
+        self._stop.set()
+        await self._finished.wait()
+
+    async def _until_stopped(self, work: asyncio.Task[None] | None = None) -> None:
+        """Wait for stop() (or for `work` to end by itself)."""
+        stop = asyncio.create_task(self._stop.wait())
+        waiting: list[asyncio.Future[Any]] = [stop] if work is None else [stop, work]
+        try:
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
 
     async def wait_for_api(self) -> None:
         delay = 1.0
@@ -91,7 +118,9 @@ class TelegramRunner:
         )
         self.ready.set()
         try:
-            await asyncio.shield(polling)
+            await self._until_stopped(polling)
+            if polling.done():
+                await polling  # ended by itself: surface its error to the job guard
         finally:
             if not polling.done():
                 with contextlib.suppress(RuntimeError):
@@ -119,7 +148,7 @@ class TelegramRunner:
             )
             log.info("webhook listening", extra={"path": settings.webhook_path})
             self.ready.set()
-            await asyncio.Event().wait()
+            await self._until_stopped()
         finally:
             await runner.cleanup()
             await self.dispatcher.drain(DRAIN_SECONDS)
