@@ -7,17 +7,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from uuid import UUID
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel
 from aio_pika.exceptions import ChannelClosed
 from helpdesk_auth.app import AuthService, build
 from helpdesk_auth.settings import AuthSettings
@@ -32,11 +30,11 @@ from helpdesk_contracts.auth.v1 import (
     VerifyCode,
 )
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.catalog import message_type
 from helpdesk_contracts.mail.v1 import SendMail
 from helpdesk_contracts.runtime.settings import InfraSettings
 from pydantic import JsonValue, SecretStr
 
+from tests.support.bus import Bus as SupportBus
 from tests.support.ldap_server import SlapdServer
 from tests.support.rabbit import Vhost
 
@@ -63,59 +61,11 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-class Bus:
-    """The neighbours' view of RabbitMQ: what auth published, and a way to send it commands."""
+class Bus(SupportBus):
+    """Every event on `helpdesk.events`, and every SendMail that reaches the mailer's queue."""
 
     def __init__(self, channel: AbstractChannel) -> None:
-        self.channel = channel
-        self.heard: list[Message] = []
-        self._arrived = asyncio.Event()
-
-    async def listen(self) -> None:
-        events = await self.channel.get_exchange("helpdesk.events")
-        queue = await self.channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(events, routing_key="#")
-        await queue.consume(self._on_message)
-        # The mailer's own work queue: what the mailer would be asked to send.
-        mails = await self.channel.declare_queue(SEND_MAIL_QUEUE, passive=True)
-        await mails.consume(self._on_message)
-
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        async with message.process():
-            kind = message_type(message.routing_key or "")
-            self.heard.append(kind.model_validate(json.loads(message.body)))
-            self._arrived.set()
-
-    async def publish(self, message: Message) -> None:
-        exchange = await self.channel.get_exchange(message.exchange)
-        await exchange.publish(
-            aio_pika.Message(
-                message.model_dump_json().encode(),
-                message_id=str(message.message_id),
-                content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            ),
-            routing_key=message.routing_key,
-        )
-
-    def all(self, kind: type[M], correlation_id: UUID | None = None) -> list[M]:
-        return [
-            m
-            for m in self.heard
-            if isinstance(m, kind)
-            and (correlation_id is None or m.correlation_id == correlation_id)
-        ]
-
-    async def wait_for(
-        self, kind: type[M], predicate: Callable[[M], bool] = lambda _: True, within: float = 10
-    ) -> M:
-        async with asyncio.timeout(within):
-            while True:
-                for message in self.heard:
-                    if isinstance(message, kind) and predicate(message):
-                        return message
-                self._arrived.clear()
-                await self._arrived.wait()
+        super().__init__(channel, queues=[SEND_MAIL_QUEUE])
 
     async def answer(self, command: Message, within: float = 10) -> CodeSent | CodeRejected:
         """The CodeSent or CodeRejected that answers a RequestCode/VerifyCode."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,17 +19,17 @@ from typing import Any, TypeVar
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel
 from helpdesk_contracts import topology
 from helpdesk_contracts.auth.v1 import EmployeeProfile, UserAuthorized
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.catalog import message_type
 from helpdesk_contracts.runtime.settings import InfraSettings
 from helpdesk_gateway.app import Gateway, build_gateway
 from helpdesk_gateway.settings import GatewaySettings
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.support.bus import Bus
 from tests.support.fake_telegram.client import FakeTelegramClient
 from tests.support.fake_telegram.models import ChatMessage, User
 from tests.support.fake_telegram.server import FakeTelegramServer
@@ -74,56 +73,9 @@ class HandlerTracker(logging.Handler):
         return self.received == self.processed
 
 
-class Bus:
-    """The neighbours' view of RabbitMQ."""
-
-    def __init__(self, channel: AbstractChannel) -> None:
-        self.channel = channel
-        self.heard: list[Message] = []
-        self._arrived = asyncio.Event()
-
-    async def listen(self) -> None:
-        queue = await self.channel.declare_queue(exclusive=True, auto_delete=True)
-        for exchange_name, key in (("helpdesk.events", "#"), ("helpdesk.commands", "auth.#")):
-            exchange = await self.channel.get_exchange(exchange_name)
-            await queue.bind(exchange, routing_key=key)
-        await queue.consume(self._on_message)
-
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        async with message.process():
-            kind = message_type(message.routing_key or "")
-            self.heard.append(kind.model_validate(json.loads(message.body)))
-            self._arrived.set()
-
-    async def publish(self, message: Message) -> None:
-        exchange = await self.channel.get_exchange(message.exchange)
-        await exchange.publish(
-            aio_pika.Message(
-                message.model_dump_json().encode(),
-                message_id=str(message.message_id),
-                content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            ),
-            routing_key=message.routing_key,
-        )
-
-    def all(self, kind: type[M]) -> list[M]:
-        return [m for m in self.heard if isinstance(m, kind)]
-
-    async def wait_for(
-        self, kind: type[M], predicate: Callable[[M], bool] = lambda _: True, within: float = WAIT
-    ) -> M:
-        async with asyncio.timeout(within):
-            while True:
-                for message in self.heard:
-                    if isinstance(message, kind) and predicate(message):
-                        return message
-                self._arrived.clear()
-                await self._arrived.wait()
-
-    async def queue_depth(self, name: str) -> int:
-        queue = await self.channel.declare_queue(name, passive=True)
-        return queue.declaration_result.message_count or 0
+def neighbours_bus(channel: AbstractChannel) -> Bus:
+    """Hears every event and the commands the gateway sends to auth."""
+    return Bus(channel, [("helpdesk.events", "#"), ("helpdesk.commands", "auth.#")])
 
 
 def new_user(language_code: str = "ru", first_name: str = "Мария") -> User:
@@ -310,7 +262,7 @@ async def world(
     connection = await aio_pika.connect(rabbit_url)
     world = World(
         tg=fake_telegram,
-        bus=Bus(await connection.channel()),
+        bus=neighbours_bus(await connection.channel()),
         clock=MovableClock(),
         settings=settings,
         db=client[mongo_db_name],

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractIncomingMessage
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, RunJanitor
-from helpdesk_contracts.base import Message
-from helpdesk_contracts.janitor.v1 import AttachmentsPurged, JanitorRunCompleted
 from helpdesk_contracts.runtime.settings import InfraSettings
 from helpdesk_janitor.settings import JanitorSettings
 from pydantic import SecretStr
+
+from tests.support.bus import Bus as SupportBus
 
 SettingsFactory = Callable[..., JanitorSettings]
 
@@ -58,73 +54,21 @@ class Clock:
         return self.now
 
 
-class Bus:
-    """The test's side of RabbitMQ: publishes like a neighbour, and hears what the janitor says
-    on `helpdesk.events` through a queue of its own."""
+class Bus(SupportBus):
+    """Hears what the janitor says on `helpdesk.events`; sends it admin commands."""
 
     def __init__(self, channel: aio_pika.abc.AbstractChannel) -> None:
-        self.channel = channel
-        self.heard: list[Message] = []
-        self._arrived = asyncio.Event()
-
-    async def listen(self) -> None:
-        events = await self.channel.get_exchange("helpdesk.events")
-        queue = await self.channel.declare_queue(exclusive=True, auto_delete=True)
-        for key in ("janitor.#", AdminCommandCompleted.routing_key):
-            await queue.bind(events, routing_key=key)
-        await queue.consume(self._on_message)
-
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        async with message.process():
-            kinds: dict[str, type[Message]] = {
-                m.routing_key: m
-                for m in (JanitorRunCompleted, AttachmentsPurged, AdminCommandCompleted)
-            }
-            kind = kinds[message.routing_key or ""]
-            self.heard.append(kind.model_validate(json.loads(message.body)))
-            self._arrived.set()
-
-    async def publish(self, message: Message, *, headers: dict[str, Any] | None = None) -> None:
-        exchange = await self.channel.get_exchange(message.exchange)
-        await exchange.publish(
-            aio_pika.Message(
-                message.model_dump_json().encode(),
-                message_id=str(message.message_id),
-                content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                headers=headers,
-            ),
-            routing_key=message.routing_key,
-        )
-
-    async def queued(self, queue: str) -> int:
-        """How many messages wait in `queue` right now."""
-        declared = await self.channel.declare_queue(queue, passive=True)
-        return declared.declaration_result.message_count or 0
-
-    def about(self, correlation_id: UUID | None) -> list[Message]:
-        return [m for m in self.heard if m.correlation_id == correlation_id]
-
-    async def wait_for(self, predicate: Callable[[Message], bool]) -> Message:
-        """The first message heard that matches; fails after 20 s."""
-        async with asyncio.timeout(20):
-            while True:
-                for message in self.heard:
-                    if predicate(message):
-                        return message
-                self._arrived.clear()
-                await self._arrived.wait()
+        bindings = [
+            ("helpdesk.events", key) for key in ("janitor.#", AdminCommandCompleted.routing_key)
+        ]
+        super().__init__(channel, bindings)
 
     async def command(self, command: RunJanitor) -> AdminCommandCompleted:
         """Send the admin command and wait for its answer (sent last of the run's events)."""
         await self.publish(command)
-        answer = await self.wait_for(
-            lambda m: (
-                isinstance(m, AdminCommandCompleted) and m.correlation_id == command.message_id
-            )
+        return await self.wait_for(
+            AdminCommandCompleted, lambda m: m.correlation_id == command.message_id
         )
-        assert isinstance(answer, AdminCommandCompleted)
-        return answer
 
 
 BusFactory = Callable[[], Awaitable[Bus]]

@@ -44,7 +44,7 @@ async def test_a_command_while_another_run_holds_the_lease_is_refused(
     assert answer.outcome is Outcome.REJECTED
     assert answer.result["lease_held"] is True
     assert "lease" in answer.detail
-    assert not [m for m in b.about(command.message_id) if isinstance(m, JanitorRunCompleted)]
+    assert b.all(JanitorRunCompleted, command.message_id) == []
     assert await world.file_ids(mongo_db) == {photo}
 
 
@@ -64,8 +64,8 @@ async def test_a_redelivered_command_is_answered_once(
         # answered, the copy has been handled.
         after = await b.command(RunJanitor(requested_by="ops:ivanov"))
 
-    answers = [m for m in b.about(command.message_id) if isinstance(m, AdminCommandCompleted)]
-    runs = [m for m in b.about(command.message_id) if isinstance(m, JanitorRunCompleted)]
+    answers = b.all(AdminCommandCompleted, command.message_id)
+    runs = b.all(JanitorRunCompleted, command.message_id)
     assert (len(answers), len(runs)) == (1, 1)
     # The photo uploaded meanwhile was deleted by the next command, not by the copy.
     purged = after.result["purged"]
@@ -82,9 +82,8 @@ async def test_the_interval_run_starts_when_none_is_on_record(
     await world.upload_photo(mongo_db, ticket=None, created_at=clock.now - 50 * HOUR, size=321)
     async with create_app(janitor_settings(interval_seconds=3600), clock=clock):
         b = await bus()
-        completed = await b.wait_for(lambda m: isinstance(m, JanitorRunCompleted))
+        completed = await b.wait_for(JanitorRunCompleted)
 
-    assert isinstance(completed, JanitorRunCompleted)
     assert completed.correlation_id is None
     assert not completed.dry_run
     assert completed.purged["abandoned"] == PurgeCount(items=1, bytes=321)
@@ -127,22 +126,23 @@ async def test_a_run_that_meets_a_database_failure_is_retried_later_then_answere
         await b.publish(first)
 
         async def waits_for_retry() -> bool:
-            return await b.queued(topology.delay_queue_name(5)) == 1
+            return await b.queue_depth(topology.delay_queue_name(5)) == 1
 
         await world.eventually(waits_for_retry, what="the command to wait in the 5 s delay tier")
 
         last = RunJanitor(requested_by="ops:ivanov")
         await b.publish(last, headers={ATTEMPT_HEADER: len(RETRY_DELAYS_SECONDS)})
         answer = await b.wait_for(
-            lambda m: isinstance(m, AdminCommandCompleted) and m.correlation_id == last.message_id
+            AdminCommandCompleted, lambda m: m.correlation_id == last.message_id
         )
 
         async def dead_lettered() -> bool:
-            return await b.queued(topology.dlq_name(queue)) == 1
+            return await b.queue_depth(topology.dlq_name(queue)) == 1
 
         await world.eventually(dead_lettered, what="the command to be dead-lettered")
 
-    assert isinstance(answer, AdminCommandCompleted)
     assert answer.outcome is Outcome.FAILED
     assert "ServerSelectionTimeoutError" in answer.detail
-    assert b.about(first.message_id) == []  # still to be retried: no answer yet
+    assert (
+        b.all(AdminCommandCompleted, first.message_id) == []
+    )  # still to be retried: no answer yet

@@ -137,7 +137,7 @@ async def storage(
 
 
 def heard(bus: Bus, command: RunJanitor) -> tuple[JanitorRunCompleted, list[AttachmentsPurged]]:
-    about = bus.about(command.message_id)
+    about = bus.all(Message, command.message_id)
     completed = [m for m in about if isinstance(m, JanitorRunCompleted)]
     assert len(completed) == 1, about
     assert [m for m in about if isinstance(m, AdminCommandCompleted)], about
