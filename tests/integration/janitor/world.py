@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -21,6 +20,8 @@ from helpdesk_contracts.ticket.v1 import (
     TicketSubmitted,
 )
 from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.support.wait import eventually as wait_until
 
 Document = dict[str, Any]
 
@@ -152,10 +153,4 @@ async def chunk_owners(db: AsyncDatabase[Document]) -> set[ObjectId]:
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, what: str) -> None:
     """Poll the database until `check` holds (MongoDB cannot notify); fails after 15 s."""
-    deadline = asyncio.get_running_loop().time() + 15
-    while True:
-        if await check():
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+    await wait_until(check, what=what)

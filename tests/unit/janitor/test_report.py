@@ -8,9 +8,9 @@ from uuid import uuid4
 import pytest
 from helpdesk_contracts.admin.v1 import Outcome, RunJanitor
 from helpdesk_contracts.janitor.v1 import PurgeCount
+from helpdesk_contracts.runtime.lease import LeaseHolder
 from helpdesk_janitor.policy import KeepReason, Rule
 from helpdesk_janitor.report import (
-    LeaseHolder,
     RunReport,
     Tally,
     attachments_purged,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
 from helpdesk_contracts.runtime.config import load_settings
+from helpdesk_contracts.runtime.lease import Lease
 from helpdesk_contracts.runtime.outbox import OutboxRelay
 from helpdesk_contracts.runtime.service import (
     ServiceRuntime,
@@ -26,6 +27,9 @@ from helpdesk_inbox.poller import Poller, PollOptions
 from helpdesk_inbox.process import Clock, MailProcessor
 from helpdesk_inbox.rules import load_rules
 from helpdesk_inbox.settings import InboxSettings
+
+POLL_LEASES = "inbox_poll_lease"
+"""One lease per mailbox (its `_id` is the mailbox name): which replica polls it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,7 @@ def build_service(settings: InboxSettings, *, clock: Clock = utc_now) -> InboxSe
         on_written=relay.notify,
         metrics=runtime.metrics,
         clock=clock,
+        lease=Lease(runtime.db[POLL_LEASES], settings.mailbox, duration=settings.poll_lease),
     )
     runtime.jobs.append(relay.run)
     runtime.stoppers.append(relay.stop)

@@ -9,7 +9,9 @@ its UIDL is recorded as done, and writing it twice writes nothing new. A crash a
 mail is read again next poll and no event is duplicated. DELE is sent only once a mail's events
 left the outbox (published with a broker confirm), and takes effect at QUIT.
 
-Run one poller per mailbox (INBOX_POLL_ENABLED=false on other replicas).
+One poller per mailbox at a time: with a lease (`poll_lease`), each poll first takes or extends
+the mailbox's lease in MongoDB and renews it after every batch of mails; replicas that find it
+held stand by and take over once the holder stops (it lets go on shutdown) or its lease expires.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from helpdesk_contracts.base import utc_now
+from helpdesk_contracts.runtime.lease import Lease, LeaseHolder, LeaseLostError, instance_name
 from helpdesk_contracts.runtime.logs import log_context
 from helpdesk_contracts.runtime.metrics import Metrics
 
@@ -91,8 +94,13 @@ class Poller:
         on_written: Callable[[], None] = lambda: None,
         metrics: Metrics | None = None,
         clock: Clock = utc_now,
+        lease: Lease | None = None,
     ) -> None:
         self.mailbox = mailbox
+        self.lease = lease
+        self.owner = instance_name(unique=True)
+        self.standing_by: LeaseHolder | None = None
+        self._holding = False  # this poller took the lease: renew it while it works
         self.seen = seen
         self.processor = processor
         self.options = options
@@ -126,28 +134,62 @@ class Poller:
                 await self.seen.forget(self.options.mailbox, deleted, self.clock())
             return report
 
+    async def poll_if_leader(self) -> PollReport | None:
+        """One session if this poller holds (or can take) the mailbox's lease, else None."""
+        if self.lease is not None:
+            holder = await self.lease.acquire(self.owner, self.clock())
+            self._holding = holder is None
+            if holder != self.standing_by:
+                if holder is None:
+                    logger.info("polling the mailbox", extra={"lease_owner": self.owner})
+                elif self.standing_by is None:
+                    logger.info(
+                        "another poller holds the mailbox; standing by",
+                        extra={"lease_owner": holder.owner},
+                    )
+                self.standing_by = holder
+            if holder is not None:
+                return None
+        return await self.poll_once()
+
     async def poll_forever(self, interval: float) -> None:
         """Poll every `interval` seconds until cancelled; failures wait for the next poll."""
-        while True:
-            result = "ok"
-            try:
-                report = await self.poll_once()
-                if report.new or report.deleted or report.baseline:
-                    logger.info("mailbox polled", extra=report.as_log())
-            except MailboxUnavailableError as exc:
-                result = "unavailable"
-                logger.warning("mailbox unavailable; next poll in %ss: %s", interval, exc)
-            except MailboxError as exc:  # TLS or login: an operator has to act
-                result = type(exc).__name__
-                logger.error("mailbox refused: %s", exc)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # e.g. MongoDB down: the next poll starts over, nothing is lost
-                result = "failed"
-                logger.exception("poll failed; next poll in %ss", interval)
-            if self._polls is not None:
-                self._polls.labels(result=result).inc()
-            await asyncio.sleep(interval)
+        try:
+            while True:
+                await self._poll_and_count(interval)
+                await asyncio.sleep(interval)
+        finally:
+            if self.lease is not None and self._holding:
+                # Let a standing-by replica take over now rather than when the lease expires.
+                try:
+                    await self.lease.release(self.owner)
+                except Exception as exc:
+                    logger.warning("could not release the poll lease: %r", exc)
+
+    async def _poll_and_count(self, interval: float) -> None:
+        result = "ok"
+        try:
+            report = await self.poll_if_leader()
+            if report is None:
+                result = "standby"
+            elif report.new or report.deleted or report.baseline:
+                logger.info("mailbox polled", extra=report.as_log())
+        except MailboxUnavailableError as exc:
+            result = "unavailable"
+            logger.warning("mailbox unavailable; next poll in %ss: %s", interval, exc)
+        except MailboxError as exc:  # TLS or login: an operator has to act
+            result = type(exc).__name__
+            logger.error("mailbox refused: %s", exc)
+        except LeaseLostError as exc:  # the session was closed without QUIT: nothing deleted
+            result = "lease_lost"
+            logger.warning("poll stopped: %s", exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # e.g. MongoDB down: the next poll starts over, nothing is lost
+            result = "failed"
+            logger.exception("poll failed; next poll in %ss", interval)
+        if self._polls is not None:
+            self._polls.labels(result=result).inc()
 
     async def _work(self, session: Pop3Session) -> tuple[PollReport, list[str]]:
         opts = self.options
@@ -227,6 +269,8 @@ class Poller:
 
     async def _flush(self, batch: _Batch, state: SeenState) -> None:
         now = self.clock()
+        if self.lease is not None and self._holding:
+            await self.lease.renew(self.owner, now)  # LeaseLostError: another poller took over
         await self.seen.mark_done(self.options.mailbox, batch.done, delete=batch.delete, now=now)
         await self.seen.mark_deferred(self.options.mailbox, batch.deferred, now)
         state.done.update(batch.done)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from helpdesk_contracts.runtime.settings import InfraSettings, secrets_dir
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from helpdesk_inbox.adapters.pop3 import Pop3Config
@@ -50,10 +51,17 @@ class InboxSettings(BaseSettings):
     )
     poll_enabled: bool = Field(
         default=True,
-        description="Poll the mailbox. Exactly one running instance per mailbox should; others "
-        "(extra replicas) only learn ticket emails.",
+        description="Take part in polling the mailbox (replicas take turns through a lease); "
+        "false: this instance never polls, it only learns ticket emails.",
     )
     poll_interval_seconds: float = Field(default=60.0, gt=0)
+    poll_lease_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="Replicas share the mailbox through a lease in MongoDB: one polls, the "
+        "others stand by and take over when it stops, or when its lease runs out this long "
+        "after its last poll. Default: 3 x the poll interval, at least 30 s.",
+    )
     max_messages_per_poll: int = Field(
         default=200, ge=1, description="New messages read in one session; the rest next poll."
     )
@@ -90,6 +98,22 @@ class InboxSettings(BaseSettings):
     rules_file: Path | None = Field(
         default=None, description="Parser rules (.toml or .json); default: the shipped rules."
     )
+
+    @model_validator(mode="after")
+    def _lease_outlives_interval(self) -> Self:
+        if self.poll_lease_seconds is not None and (
+            self.poll_lease_seconds <= self.poll_interval_seconds
+        ):
+            raise ValueError(
+                "INBOX_POLL_LEASE_SECONDS must be longer than INBOX_POLL_INTERVAL_SECONDS "
+                "(the poller renews its lease once per poll)"
+            )
+        return self
+
+    @property
+    def poll_lease(self) -> timedelta:
+        seconds = self.poll_lease_seconds or max(3 * self.poll_interval_seconds, 30.0)
+        return timedelta(seconds=seconds)
 
     @property
     def mailbox(self) -> str:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
 from helpdesk_contracts.runtime.config import load_settings
+from helpdesk_contracts.runtime.lease import instance_name
 from helpdesk_contracts.runtime.metrics import Metrics
 from helpdesk_contracts.runtime.mongo import Document
 from helpdesk_contracts.runtime.outbox import OutboxRelay
@@ -22,7 +23,7 @@ from helpdesk_janitor.adapters.runs import COLLECTION as RUNS_COLLECTION
 from helpdesk_janitor.adapters.runs import RunLog
 from helpdesk_janitor.adapters.tickets import TicketStore
 from helpdesk_janitor.consumers import build_router
-from helpdesk_janitor.runner import Clock, Runner, instance_name
+from helpdesk_janitor.runner import Clock, Runner
 from helpdesk_janitor.schedule import Schedule
 from helpdesk_janitor.settings import JanitorSettings
 from helpdesk_janitor.sweep import Sweep

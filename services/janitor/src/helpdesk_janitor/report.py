@@ -9,6 +9,7 @@ from uuid import UUID, uuid5
 
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome, RunJanitor
 from helpdesk_contracts.janitor.v1 import AttachmentsPurged, JanitorRunCompleted, PurgeCount
+from helpdesk_contracts.runtime.lease import LeaseHolder
 
 from helpdesk_janitor.policy import KeepReason, Rule
 
@@ -84,14 +85,6 @@ class RunReport:
             f"{self.purged[Rule.ORPHAN_CHUNKS].items} orphan chunks, "
             f"{self.purged[Rule.QUARANTINE].items} quarantined mails ({size} bytes)"
         )
-
-
-@dataclass(frozen=True, slots=True)
-class LeaseHolder:
-    """Another run holds the lease; this one did nothing."""
-
-    owner: str
-    expires_at: datetime | None
 
 
 def run_completed(report: RunReport, correlation_id: UUID | None) -> JanitorRunCompleted:

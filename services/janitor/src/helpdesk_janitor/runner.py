@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,13 +14,13 @@ from uuid import UUID, uuid4
 
 from helpdesk_contracts.admin.v1 import RunJanitor
 from helpdesk_contracts.base import Message
+from helpdesk_contracts.runtime.lease import LeaseHolder
 from helpdesk_contracts.runtime.metrics import Metrics
 from pymongo.errors import PyMongoError
 
 from helpdesk_janitor.adapters.lease import Lease
 from helpdesk_janitor.adapters.runs import RunLog
 from helpdesk_janitor.report import (
-    LeaseHolder,
     RunReport,
     attachments_purged,
     command_busy,
@@ -35,11 +33,6 @@ from helpdesk_janitor.sweep import Sweep
 Clock = Callable[[], datetime]
 
 logger = logging.getLogger("helpdesk.janitor.run")
-
-
-def instance_name() -> str:
-    """Names this process in the lease, so an operator can see which replica holds it."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class AlreadyAnswered:

@@ -11,11 +11,11 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from helpdesk_contracts.runtime.lease import LeaseHolder
 from pymongo.errors import PyMongoError
 
 from helpdesk_janitor.adapters.runs import RunLog
 from helpdesk_janitor.errors import JanitorError
-from helpdesk_janitor.report import LeaseHolder
 from helpdesk_janitor.runner import Clock, Runner
 
 logger = logging.getLogger("helpdesk.janitor.schedule")

@@ -15,13 +15,14 @@ from typing import Any, Literal
 from uuid import UUID
 
 from helpdesk_contracts.base import Message
+from helpdesk_contracts.runtime.lease import LeaseHolder
 from helpdesk_contracts.runtime.mongo import Document
 from helpdesk_contracts.runtime.outbox import OUTBOX_FIELD, outbox_entry
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from helpdesk_janitor.report import LeaseHolder, RunReport
+from helpdesk_janitor.report import RunReport
 
 COLLECTION = "janitor_runs"
 
