@@ -161,7 +161,7 @@ async def test_one_connection_serves_many_mails_and_a_dropped_one_is_replaced(
 ) -> None:
     caplog.set_level(logging.INFO, logger="helpdesk.mailer")
     ids = [f"6745a1f2c3d4e5f6012345{i:02d}" for i in range(4)]
-    async with mailer_env.run(mailer_env.settings(smtp_sink)):
+    async with mailer_env.run(mailer_env.settings(smtp_sink, smtp_pool_size=1)):
         for ticket_id in ids[:3]:
             await mailer_env.publish(f.ticket(ticket_id=ticket_id))
         await smtp_sink.await_messages(3)
@@ -187,3 +187,21 @@ async def wait_for_log(
             return
         await asyncio.sleep(0.05)
     raise TimeoutError(f"fewer than {count} log lines with {text!r}")
+
+
+async def test_a_burst_of_tickets_shares_the_pool_of_connections(
+    mailer_env: MailerEnv, smtp_sink: SmtpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="helpdesk.mailer")
+    smtp_sink.delay(0.5)  # a slow relay: each DATA takes half a second
+    ids = [f"6745a1f2c3d4e5f6012346{i:02d}" for i in range(9)]
+    async with mailer_env.run(mailer_env.settings(smtp_sink, smtp_pool_size=3)):
+        for ticket_id in ids:
+            await mailer_env.publish(f.ticket(ticket_id=ticket_id))
+        await smtp_sink.await_messages(len(ids), timeout=30)
+        await mailer_env.wait_event(EMAILED, count=len(ids))
+        opened = [r for r in caplog.records if r.getMessage() == "SMTP connection opened"]
+    # Slow transactions overlapped on three connections, never more.
+    assert len(opened) == 3
+    assert sorted(m.message["X-Helpdesk-Ticket-Id"] for m in smtp_sink.messages) == ids
+    assert await mailer_env.events_now(FAILED) == []

@@ -43,7 +43,7 @@ def create_app(settings: MailerSettings | None = None) -> FastStream:
     relay = OutboxRelay(runtime.publisher, [collection])
     runtime.jobs.append(relay.run)
     runtime.stoppers.append(relay.stop)
-    transport = SmtpTransport(SmtpOptions.from_settings(settings))
+    transport = SmtpTransport(SmtpOptions.from_settings(settings), size=settings.smtp_pool_size)
 
     deliveries = Deliveries(
         config=ComposeConfig.from_settings(settings),

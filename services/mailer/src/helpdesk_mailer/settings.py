@@ -60,6 +60,13 @@ class MailerSettings(BaseSettings):
         ge=0,
         description="A pooled connection idle longer than this is closed and opened afresh.",
     )
+    smtp_pool_size: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="SMTP connections used at most at once; under light load only one is open. "
+        "Keep it within the relay's per-client connection limit.",
+    )
 
     # --- addresses -------------------------------------------------------------------------
     from_address: EmailAddress = Field(description="The bot mailbox.")

@@ -1,11 +1,11 @@
-"""SMTP delivery through one pooled aiosmtplib connection, and what each failure means.
+"""SMTP delivery through a small pool of aiosmtplib connections, and what each failure means.
 
-One connection is opened lazily, reused for every message (a lock serialises them: SMTP allows
-one transaction at a time per connection), closed after any failure (its state is unknown then)
-and re-opened by the next message. A connection that sat idle longer than the relay is likely to
-keep it is replaced before use; if a reused connection turns out to be dead, the message is
-retried once on a fresh one at once. The relay's reply decides what a failure means: see
-`classify`.
+Each connection is opened lazily, reused for message after message (SMTP allows one transaction
+at a time per connection, so a message holds its connection until the relay answered), closed
+after any failure (its state is unknown then) and re-opened by the next message. A connection
+that sat idle longer than the relay is likely to keep it is replaced before use; if a reused
+connection turns out to be dead, the message is retried once on a fresh one at once. The
+relay's reply decides what a failure means: see `classify`.
 """
 
 from __future__ import annotations
@@ -141,17 +141,88 @@ def classify(exc: BaseException) -> DeliveryError:
     raise exc  # a bug, not a delivery failure: let it surface
 
 
+class _Connection:
+    """One pooled connection: opened lazily, reused, dropped after any failure."""
+
+    def __init__(self, transport: SmtpTransport) -> None:
+        self.transport = transport
+        self.client: aiosmtplib.SMTP | None = None
+        self.last_used = 0.0
+
+    def _usable(self) -> aiosmtplib.SMTP | None:
+        client = self.client
+        if client is None or not client.is_connected:
+            return None
+        if self.transport.clock() - self.last_used > self.transport.options.idle_seconds:
+            return None
+        return client
+
+    async def send(self, sender: str, recipients: list[str], data: bytes) -> Receipt:
+        client = self._usable()
+        reused = client is not None
+        try:
+            if client is None:
+                self.drop()
+                client = self.client = await self.transport.connect()
+            try:
+                refused, reply = await client.sendmail(sender, recipients, data)
+            except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                if not reused:
+                    raise
+                # The relay closed the idle connection under us: one fresh try, now.
+                self.drop()
+                client = self.client = await self.transport.connect()
+                refused, reply = await client.sendmail(sender, recipients, data)
+        except Exception as exc:
+            self.drop()
+            raise classify(exc) from exc
+        except BaseException:
+            self.drop()  # cancelled mid-conversation: the connection state is unknown
+            raise
+        self.last_used = self.transport.clock()
+        if refused:
+            logger.warning(
+                "some recipients refused",
+                extra={"refused": {k: f"{v.code} {v.message}" for k, v in refused.items()}},
+            )
+        return Receipt(
+            reply=_first_line(reply),
+            refused={k: f"{v.code} {_first_line(v.message)}" for k, v in refused.items()},
+        )
+
+    def drop(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            client.close()
+
+    async def quit(self) -> None:
+        client, self.client = self.client, None
+        if client is not None and client.is_connected:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.quit(), timeout=2.0)
+        if client is not None:
+            client.close()
+
+
 class SmtpTransport:
-    """Sends raw messages over one reusable connection."""
+    """Sends raw messages over a small pool of reusable connections (`size`, default 1).
+
+    A message takes the most recently used free connection, so under light load one connection
+    does all the work and the others stay closed; under load up to `size` transactions run at
+    once. Each connection is opened lazily and replaced after a failure or a long idle time.
+    """
 
     def __init__(
-        self, options: SmtpOptions, *, clock: Callable[[], float] = time.monotonic
+        self, options: SmtpOptions, *, size: int = 1, clock: Callable[[], float] = time.monotonic
     ) -> None:
+        if size < 1:
+            raise ValueError("the SMTP pool needs at least one connection")
         self.options = options
-        self._clock = clock
-        self._lock = asyncio.Lock()
-        self._client: aiosmtplib.SMTP | None = None
-        self._last_used = 0.0
+        self.clock = clock
+        self._free: asyncio.LifoQueue[_Connection] = asyncio.LifoQueue()
+        self._all = [_Connection(self) for _ in range(size)]
+        for connection in reversed(self._all):
+            self._free.put_nowait(connection)
         self._tls_context: ssl.SSLContext | None = None
 
     def _context(self) -> ssl.SSLContext:
@@ -160,7 +231,7 @@ class SmtpTransport:
             self._tls_context = ssl.create_default_context(cafile=self.options.ca_file)
         return self._tls_context
 
-    async def _connect(self) -> aiosmtplib.SMTP:
+    async def connect(self) -> aiosmtplib.SMTP:
         options = self.options
         tls = options.security != "none"
         client = aiosmtplib.SMTP(
@@ -186,60 +257,19 @@ class SmtpTransport:
         )
         return client
 
-    def _usable(self) -> aiosmtplib.SMTP | None:
-        client = self._client
-        if client is None or not client.is_connected:
-            return None
-        if self._clock() - self._last_used > self.options.idle_seconds:
-            return None
-        return client
-
     async def send(self, sender: str, recipients: Sequence[str], data: bytes) -> Receipt:
         """Deliver one message; raises TransientDeliveryError or PermanentDeliveryError."""
-        async with self._lock:
-            client = self._usable()
-            reused = client is not None
-            try:
-                if client is None:
-                    self._drop()
-                    client = self._client = await self._connect()
-                try:
-                    refused, reply = await client.sendmail(sender, list(recipients), data)
-                except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
-                    if not reused:
-                        raise
-                    # The relay closed the idle connection under us: one fresh try, now.
-                    self._drop()
-                    client = self._client = await self._connect()
-                    refused, reply = await client.sendmail(sender, list(recipients), data)
-            except Exception as exc:
-                self._drop()
-                raise classify(exc) from exc
-            except BaseException:
-                self._drop()  # cancelled mid-conversation: the connection state is unknown
-                raise
-            self._last_used = self._clock()
-            if refused:
-                logger.warning(
-                    "some recipients refused",
-                    extra={"refused": {k: f"{v.code} {v.message}" for k, v in refused.items()}},
-                )
-            return Receipt(
-                reply=_first_line(reply),
-                refused={k: f"{v.code} {_first_line(v.message)}" for k, v in refused.items()},
-            )
-
-    def _drop(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        connection = await self._free.get()
+        try:
+            return await connection.send(sender, list(recipients), data)
+        finally:
+            self._free.put_nowait(connection)
 
     async def close(self) -> None:
-        """Say QUIT politely (shutdown)."""
-        async with self._lock:
-            client, self._client = self._client, None
-            if client is not None and client.is_connected:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(client.quit(), timeout=2.0)
-            if client is not None:
-                client.close()
+        """Say QUIT politely on every open connection, once its message is through (shutdown)."""
+        taken = [await self._free.get() for _ in self._all]
+        try:
+            await asyncio.gather(*(connection.quit() for connection in taken))
+        finally:
+            for connection in taken:
+                self._free.put_nowait(connection)
