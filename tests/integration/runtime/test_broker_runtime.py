@@ -196,31 +196,6 @@ async def test_outbox_relay_publishes_pending_events_once_and_clears_them(
     assert doc is not None and doc["outbox"] == []
 
 
-async def test_relay_keeps_what_failed_in_order_and_publishes_the_other_documents(
-    broker: RabbitBroker, channel: AbstractChannel, mongo_db: AsyncDatabase[Document]
-) -> None:
-    tickets = mongo_db["tickets"]
-    first, after_it, other = _request(), _request(telegram_user_id=6), _request(telegram_user_id=7)
-    nobody = outbox_entry(_request(telegram_user_id=8)) | {"routing_key": "auth.nobody.v1"}
-    await tickets.insert_one(
-        {"_id": "a", "outbox": [outbox_entry(first), nobody, outbox_entry(after_it)]}
-    )
-    await tickets.insert_one({"_id": "b", "outbox": [outbox_entry(other)]})
-    relay = OutboxRelay(Publisher(broker, timeout=5), [tickets])
-
-    with pytest.raises(Exception, match=r"(?i)unroutable|return|NO_ROUTE|312"):
-        await relay.run_once()
-
-    # The unroutable entry and everything after it in its document wait; nothing else does.
-    a, b = await tickets.find_one({"_id": "a"}), await tickets.find_one({"_id": "b"})
-    assert a is not None and b is not None
-    waiting = [e["message_id"] for e in a["outbox"]]
-    assert waiting == [nobody["message_id"], str(after_it.message_id)]
-    assert b["outbox"] == []
-    got = {(await _get(channel, AUTH_QUEUE)).message_id for _ in range(2)}
-    assert got == {str(first.message_id), str(other.message_id)}
-
-
 async def test_stopping_relay_publishes_what_was_written_before_it_returns(
     broker: RabbitBroker, channel: AbstractChannel, mongo_db: AsyncDatabase[Document]
 ) -> None:

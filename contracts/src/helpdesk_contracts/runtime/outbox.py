@@ -13,7 +13,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from helpdesk_contracts.base import Message, utc_now
@@ -41,7 +40,7 @@ def outbox_entry(message: Message) -> Document:
 
 
 class OutboxRelay:
-    """Publishes pending outbox entries of some collections."""
+    """Publishes pending outbox entries of some collections, oldest document first."""
 
     def __init__(
         self,
@@ -71,51 +70,25 @@ class OutboxRelay:
             )
 
     async def run_once(self) -> int:
-        """Publish what is pending now; returns how many entries were published.
-
-        The documents of a batch are relayed concurrently (their publisher confirms overlap),
-        each document's entries in order; then one bulk update pulls every published entry.
-        A failed publish leaves that entry and the ones after it in its document for the next
-        pass, and is raised once the others are recorded.
-        """
+        """Publish what is pending now; returns how many entries were published."""
         published = 0
         for collection in self.collections:
-            docs = await collection.find(PENDING, {OUTBOX_FIELD: 1}).limit(self.batch).to_list()
-            if not docs:
-                continue
-            results = await asyncio.gather(*(self._publish_entries(doc) for doc in docs))
-            pulls = [
-                UpdateOne(
-                    {"_id": doc["_id"]},
-                    {"$pull": {OUTBOX_FIELD: {"message_id": {"$in": sent}}}},
-                )
-                for doc, (sent, _) in zip(docs, results, strict=True)
-                if sent
-            ]
-            if pulls:
-                await collection.bulk_write(pulls, ordered=False)
-            published += sum(len(sent) for sent, _ in results)
-            for _, error in results:
-                if error is not None:
-                    raise error
+            cursor = collection.find(PENDING, {OUTBOX_FIELD: 1}).limit(self.batch)
+            async for doc in cursor:
+                for entry in doc.get(OUTBOX_FIELD, []):
+                    await self.publisher.publish_raw(
+                        entry["body"].encode(),
+                        exchange=entry["exchange"],
+                        routing_key=entry["routing_key"],
+                        message_id=entry["message_id"],
+                        correlation_id=entry.get("correlation_id"),
+                    )
+                    await collection.update_one(
+                        {"_id": doc["_id"]},
+                        {"$pull": {OUTBOX_FIELD: {"message_id": entry["message_id"]}}},
+                    )
+                    published += 1
         return published
-
-    async def _publish_entries(self, doc: Document) -> tuple[list[str], Exception | None]:
-        """Publish one document's entries in order; stop at the first failure."""
-        sent: list[str] = []
-        for entry in doc.get(OUTBOX_FIELD, []):
-            try:
-                await self.publisher.publish_raw(
-                    entry["body"].encode(),
-                    exchange=entry["exchange"],
-                    routing_key=entry["routing_key"],
-                    message_id=entry["message_id"],
-                    correlation_id=entry.get("correlation_id"),
-                )
-            except Exception as exc:
-                return sent, exc
-            sent.append(entry["message_id"])
-        return sent, None
 
     async def run(self) -> None:
         """Relay until stopped or cancelled; failures are logged and retried with a growing pause.
