@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import ssl
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.support.ldap_server import (
     Employee,
     SlapdServer,
     demo_employee,
+    slapd_prefix,
 )
 
 pytestmark = pytest.mark.integration
@@ -208,3 +210,35 @@ def test_ldaps_and_starttls_validate_the_server_certificate(
     untrusted = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(stranger))
     with pytest.raises(LDAPSocketOpenError, match="CERTIFICATE_VERIFY_FAILED"):
         connect(slapd.ldaps_url, slapd.service_dn, slapd.service_password, tls=untrusted)
+
+
+def test_prefix_runs_every_openldap_tool_through_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # HELPDESK_SLAPD_PREFIX="chroot /srv/trixie" runs Debian 13's slapd 2.6; a logging wrapper
+    # stands in for such a prefix here, around whatever prefix this run already uses.
+    calls = tmp_path / "calls.log"
+    wrapper = tmp_path / "wrapper.sh"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {shlex.quote(str(calls))}\nexec "$@"\n')
+    wrapper.chmod(0o755)
+    outer = slapd_prefix()
+    monkeypatch.setenv("HELPDESK_SLAPD_PREFIX", shlex.join([str(wrapper), *outer]))
+    maria = demo_employee("maria.ivanova")
+
+    with SlapdServer(employees=[maria], workdir=tmp_path / "slapd") as server:
+        conn = connect(server.url, server.employee_dn(maria.uid), maria.password)
+        assert conn.bound, conn.result
+        conn.unbind()
+
+    ran = {line.split()[len(outer)] for line in calls.read_text().splitlines()}
+    assert {"/usr/sbin/slappasswd", "/usr/sbin/slapadd", "/usr/sbin/slapd", "test"} <= ran
+
+
+def test_broken_prefix_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HELPDESK_SLAPD_PREFIX", "env /nonexistent/slapd-wrapper")
+    server = SlapdServer(workdir=tmp_path)
+    try:
+        with pytest.raises(RuntimeError, match="HELPDESK_SLAPD_PREFIX"):
+            server.start()
+    finally:
+        server.close()

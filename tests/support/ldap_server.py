@@ -2,7 +2,9 @@
 
 Each `SlapdServer` owns a temp dir with its slapd.conf, an mdb database loaded by `slapadd` and
 the server log; slapd runs in the foreground on free ports via `ServerProcess`. The config uses
-only slapd.conf directives that slapd 2.5 (Debian 12) and 2.6 (Debian 13) both accept.
+only slapd.conf directives that slapd 2.5 (Debian 12) and 2.6 (Debian 13) both accept: the LDAP
+harness and auth integration tests passed against slapd 2.6.10 from a Debian 13 chroot
+(HELPDESK_SLAPD_PREFIX="chroot /srv/trixie", /tmp bind-mounted into it) as on the host's 2.5.
 
 Directory layout (base `dc=example,dc=com` by default):
 
@@ -16,13 +18,19 @@ Account state: OpenLDAP has no built-in "account disabled" flag like AD's userAc
 the directory marks a deactivated employee with `employeeType: disabled` (a multi-valued,
 case-insensitive inetOrgPerson attribute). The auth service keeps only active people with
 `(!(employeeType=disabled))` in its search filter.
+
+Set HELPDESK_SLAPD_PREFIX to run another OpenLDAP build, e.g. "chroot /srv/trixie": it is put
+before /usr/sbin/slapd, slapadd and slappasswd, and the module directory is looked up through it;
+the private directory (under TMPDIR) must then have the same path inside and outside.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -163,11 +171,20 @@ def demo_employee(uid: str) -> Employee:
     raise KeyError(uid)
 
 
-@functools.cache
+def slapd_prefix() -> tuple[str, ...]:
+    """The argv prefix from HELPDESK_SLAPD_PREFIX (empty: run the host's OpenLDAP tools)."""
+    return tuple(shlex.split(os.environ.get("HELPDESK_SLAPD_PREFIX", "")))
+
+
 def hash_password(password: str) -> str:
     """Hash with slappasswd ({SSHA}); cached because the seed reuses a few passwords."""
+    return _hash_password(password, slapd_prefix())
+
+
+@functools.cache
+def _hash_password(password: str, prefix: tuple[str, ...]) -> str:
     out = subprocess.run(
-        [_sbin("slappasswd"), "-s", password], check=True, capture_output=True, text=True
+        [*_tool("slappasswd", prefix), "-s", password], check=True, capture_output=True, text=True
     )
     return out.stdout.strip()
 
@@ -219,6 +236,7 @@ class SlapdServer:
         self.employees = tuple(employees)
         self.tls = tls
         self.ready_timeout = ready_timeout
+        self.command_prefix = slapd_prefix()
         self._own_workdir = workdir is None
         self.workdir = workdir if workdir is not None else Path(tempfile.mkdtemp(prefix="slapd-"))
         self.conf_path = self.workdir / "slapd.conf"
@@ -384,7 +402,7 @@ class SlapdServer:
         db_dir.mkdir(parents=True, exist_ok=True)
         schema_dir = Path("/etc/ldap/schema")
         lines = [f"include {schema_dir / name}.schema" for name in _SCHEMAS]
-        module_dir = next((d for d in _MODULE_DIRS if Path(d, "back_mdb.so").exists()), None)
+        module_dir = _module_dir(self.command_prefix)
         if module_dir is not None:  # otherwise mdb is built into slapd
             lines += [f"modulepath {module_dir}", "moduleload back_mdb"]
         if self.tls:
@@ -431,7 +449,10 @@ class SlapdServer:
         ldif_path = self.workdir / "seed.ldif"
         ldif_path.write_text(self._seed_ldif(), encoding="utf-8")
         done = subprocess.run(
-            [_sbin("slapadd"), "-q", "-f", str(self.conf_path), "-l", str(ldif_path)],
+            [
+                *_tool("slapadd", self.command_prefix),
+                *("-q", "-f", str(self.conf_path), "-l", str(ldif_path)),
+            ],
             capture_output=True,
             text=True,
         )
@@ -470,7 +491,10 @@ class SlapdServer:
             urls.append(f"ldaps://127.0.0.1:{self.ldaps_port}/")
         # "-d none" keeps slapd in the foreground like "-d 0" but still logs its errors
         # (e.g. "bind(6) failed errno=98") instead of dying silently.
-        argv = [_sbin("slapd"), "-d", "none", "-f", str(self.conf_path), "-h", " ".join(urls)]
+        argv = [
+            *_tool("slapd", self.command_prefix),
+            *("-d", "none", "-f", str(self.conf_path), "-h", " ".join(urls)),
+        ]
         process = ServerProcess(argv, log_path=self.log_path, cwd=self.workdir)
         process.start()
         self._process = process
@@ -505,9 +529,29 @@ class _ListenError(RuntimeError):
     """slapd could not bind its listening port (someone else took it)."""
 
 
-def _sbin(tool: str) -> str:
+def _tool(tool: str, prefix: tuple[str, ...]) -> list[str]:
+    if prefix:  # the host's PATH says nothing about what the prefix (a chroot, say) has
+        return [*prefix, f"/usr/sbin/{tool}"]
     # /usr/sbin is not on every PATH (e.g. a non-login shell in CI).
-    return shutil.which(tool) or f"/usr/sbin/{tool}"
+    return [shutil.which(tool) or f"/usr/sbin/{tool}"]
+
+
+@functools.cache
+def _module_dir(prefix: tuple[str, ...]) -> str | None:
+    """The directory with back_mdb.so as the prefixed slapd sees it; None: mdb is built in."""
+    return next((d for d in _MODULE_DIRS if _exists(f"{d}/back_mdb.so", prefix)), None)
+
+
+def _exists(path: str, prefix: tuple[str, ...]) -> bool:
+    if not prefix:
+        return Path(path).exists()
+    done = subprocess.run([*prefix, "test", "-e", path], capture_output=True, text=True, timeout=30)
+    if done.returncode not in (0, 1):  # the prefix itself failed, e.g. no such chroot
+        raise RuntimeError(
+            f"HELPDESK_SLAPD_PREFIX {shlex.join(prefix)!r} failed ({done.returncode}):\n"
+            f"{done.stderr}"
+        )
+    return done.returncode == 0
 
 
 def _ldif_entry(dn: str, attrs: dict[str, list[str]]) -> str:
