@@ -51,6 +51,9 @@ async def test_service_starts_consumes_and_stops_on_sigterm(
     assert code == 0, service.process.log_text()
     assert service.logged("stopped")
     assert not [line for line in service.log_lines() if line.get("level") == "error"]
+    # Every graceful stop (the gateway's, while Telegram never answered, included) was prompt.
+    slow = [line for line in service.log_lines() if "did not finish" in str(line.get("message"))]
+    assert slow == []
 
 
 async def test_service_refuses_to_start_without_mongodb(rabbit_url: str, tmp_path: Path) -> None:

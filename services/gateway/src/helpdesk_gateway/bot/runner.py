@@ -48,7 +48,8 @@ class TelegramRunner:
         self._finished.clear()
         self._running.set()
         try:
-            await self.wait_for_api()
+            if not await self.wait_for_api():
+                return  # stopped before Telegram ever answered
             await self.set_commands()
             if self.settings.mode == "webhook":
                 await self.serve_webhook()
@@ -74,7 +75,8 @@ class TelegramRunner:
         finally:
             stop.cancel()
 
-    async def wait_for_api(self) -> None:
+    async def wait_for_api(self) -> bool:
+        """Wait until the Bot API answers getMe; False if stop() came first."""
         delay = 1.0
         while True:
             try:
@@ -87,11 +89,14 @@ class TelegramRunner:
                     "Telegram Bot API not reachable yet",
                     extra={"error": type(exc).__name__, "retry_in": delay},
                 )
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=delay)
+                if self._stop.is_set():
+                    return False
                 delay = min(delay * 2, MAX_WAIT_SECONDS)
                 continue
             log.info("Telegram Bot API reachable", extra={"bot": me.username})
-            return
+            return True
 
     async def set_commands(self) -> None:
         for locale in LOCALES:
