@@ -4,7 +4,9 @@ Each `SlapdServer` owns a temp dir with its slapd.conf, an mdb database loaded b
 the server log; slapd runs in the foreground on free ports via `ServerProcess`. The config uses
 only slapd.conf directives that slapd 2.5 (Debian 12) and 2.6 (Debian 13) both accept: the LDAP
 harness and auth integration tests passed against slapd 2.6.10 from a Debian 13 chroot
-(HELPDESK_SLAPD_PREFIX="chroot /srv/trixie", /tmp bind-mounted into it) as on the host's 2.5.
+(`debootstrap --variant=minbase --include=slapd,ldap-utils trixie /srv/trixie`, then
+`mount --bind /tmp /srv/trixie/tmp` and HELPDESK_SLAPD_PREFIX="chroot /srv/trixie") as on the
+host's 2.5.
 
 Directory layout (base `dc=example,dc=com` by default):
 
