@@ -56,8 +56,7 @@ class OutboxRelay:
         self.batch = batch
         self._wake = asyncio.Event()
         self._stopping = False
-        self._running = asyncio.Event()
-        self._finished = asyncio.Event()
+        self._finished: asyncio.Event | None = None  # None: never ran; set: run() returned
 
     def notify(self) -> None:
         """Something was just written: relay now rather than at the next tick."""
@@ -97,13 +96,11 @@ class OutboxRelay:
         that completed during shutdown leave before the broker connection closes.
         """
         self._stopping = False
-        self._finished.clear()
-        self._running.set()
+        finished = self._finished = asyncio.Event()
         try:
             await self._loop()
         finally:
-            self._running.clear()
-            self._finished.set()
+            finished.set()
 
     async def _loop(self) -> None:
         await self.ensure_indexes()
@@ -134,8 +131,9 @@ class OutboxRelay:
 
         What is still pending afterwards stays in MongoDB and is published on the next start.
         """
-        if not self._running.is_set():
+        finished = self._finished
+        if finished is None or finished.is_set():
             return
         self._stopping = True
         self._wake.set()
-        await self._finished.wait()
+        await finished.wait()

@@ -40,13 +40,11 @@ class TelegramRunner:
         self.i18n = i18n
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
-        self._running = asyncio.Event()
-        self._finished = asyncio.Event()
+        self._finished: asyncio.Event | None = None  # None: never ran; set: run() returned
 
     async def run(self) -> None:
         self._stop.clear()
-        self._finished.clear()
-        self._running.set()
+        finished = self._finished = asyncio.Event()
         try:
             if not await self.wait_for_api():
                 return  # stopped before Telegram ever answered
@@ -56,15 +54,15 @@ class TelegramRunner:
             else:
                 await self.poll()
         finally:
-            self._running.clear()
-            self._finished.set()
+            finished.set()
 
     async def stop(self) -> None:
         """Stop receiving updates and wait for those in flight to finish."""
-        if not self._running.is_set():
+        finished = self._finished
+        if finished is None or finished.is_set():
             return
         self._stop.set()
-        await self._finished.wait()
+        await finished.wait()
 
     async def _until_stopped(self, work: asyncio.Task[None] | None = None) -> None:
         """Wait for stop() (or for `work` to end by itself)."""
