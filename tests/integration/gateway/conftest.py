@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -211,15 +211,6 @@ class World:
                 elif calm_since is None:
                     calm_since = loop.time()
                 elif loop.time() - calm_since >= quiet:
-                    return
-                await asyncio.sleep(0.05)
-
-    async def eventually(
-        self, condition: Callable[[], Awaitable[bool]], *, within: float = WAIT
-    ) -> None:
-        async with asyncio.timeout(within):
-            while True:  # state in MongoDB, polled: nothing here to wait on
-                if await condition():
                     return
                 await asyncio.sleep(0.05)
 

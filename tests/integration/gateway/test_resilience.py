@@ -17,8 +17,9 @@ from helpdesk_contracts.ticket.v1 import (
 )
 from helpdesk_gateway.callbacks import WizardAction, WizardCb
 
-from tests.integration.gateway.conftest import World, new_user
+from tests.integration.gateway.conftest import WAIT, World, new_user
 from tests.support.fake_telegram.models import User
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -148,7 +149,7 @@ async def test_403_marks_the_user_unreachable_and_is_not_retried(world: World) -
     async def refused() -> bool:
         return await notifications.find_one({"chat_id": user.id, "state": "blocked"}) is not None
 
-    await world.eventually(refused)
+    await eventually(refused, what="the notification marked blocked", within=WAIT)
     await world.settle()
     forbidden = [c for c in await tg.calls("sendMessage") if c.error_code == 403]
     assert len(forbidden) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -34,10 +35,8 @@ async def test_one_replica_polls_and_the_other_takes_over_when_it_stops(
     settings = inbox_env.settings(poll_enabled=True, poll_interval_seconds=0.2)
     ticket_id, reference = new_ticket()
     # The replicas' lifetimes overlap without nesting: the first stops while the second runs.
-    first_context = inbox_env.running(settings)
-    first = await first_context.__aenter__()
-    stopped_first = False
-    try:
+    async with contextlib.AsyncExitStack() as first_lifetime:
+        first = await first_lifetime.enter_async_context(inbox_env.running(settings))
         await eventually(lambda: polls(first, "ok") >= 1, what="the first replica polls")
         async with inbox_env.running(settings) as second:
             await eventually(lambda: polls(second, "standby") >= 3, what="the second one stands by")
@@ -48,8 +47,7 @@ async def test_one_replica_polls_and_the_other_takes_over_when_it_stops(
             assert polled_by_first >= 3  # both were running meanwhile, one of them polled
 
             await inbox_env.teach(second, ticket_id, reference)
-            await first_context.__aexit__(None, None, None)  # lets go of the lease
-            stopped_first = True
+            await first_lifetime.aclose()  # the first stops and lets go of the lease
             # Taken over at once, not when the lease (30 s here) would have run out.
             await eventually(
                 lambda: polls(second, "ok") >= 1, what="the second replica polls", within=5.0
@@ -57,9 +55,6 @@ async def test_one_replica_polls_and_the_other_takes_over_when_it_stops(
             assert second.poller.standing_by is None
             inbox_env.dovecot.deliver(status_mail(reference), user=inbox_env.user)
             [(key, event)] = await inbox_env.events.wait_for(1)
-    finally:
-        if not stopped_first:
-            await first_context.__aexit__(None, None, None)
     assert key == "ticket.status_changed.v1"
     assert (event["reference"], event["status"]) == (reference, "in_progress")
 

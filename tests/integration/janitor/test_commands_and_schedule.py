@@ -19,6 +19,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from tests.integration.janitor import world
 from tests.integration.janitor.conftest import BusFactory, Clock, SettingsFactory
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -128,7 +129,7 @@ async def test_a_run_that_meets_a_database_failure_is_retried_later_then_answere
         async def waits_for_retry() -> bool:
             return await b.queue_depth(topology.delay_queue_name(5)) == 1
 
-        await world.eventually(waits_for_retry, what="the command to wait in the 5 s delay tier")
+        await eventually(waits_for_retry, what="the command to wait in the 5 s delay tier")
 
         last = RunJanitor(requested_by="ops:ivanov")
         await b.publish(last, headers={ATTEMPT_HEADER: len(RETRY_DELAYS_SECONDS)})
@@ -139,7 +140,7 @@ async def test_a_run_that_meets_a_database_failure_is_retried_later_then_answere
         async def dead_lettered() -> bool:
             return await b.queue_depth(topology.dlq_name(queue)) == 1
 
-        await world.eventually(dead_lettered, what="the command to be dead-lettered")
+        await eventually(dead_lettered, what="the command to be dead-lettered")
 
     assert answer.outcome is Outcome.FAILED
     assert "ServerSelectionTimeoutError" in answer.detail

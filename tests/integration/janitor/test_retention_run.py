@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.integration.janitor import world
 from tests.integration.janitor.conftest import Bus, BusFactory, Clock, SettingsFactory
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -125,7 +126,7 @@ async def seed(db: AsyncDatabase[Document], bus: Bus, clock: Clock) -> Seeded:
             and await tickets.count_documents({"rated_at": {"$ne": None}}) == 1
         )
 
-    await world.eventually(all_recorded, what="the lifecycle events to be recorded")
+    await eventually(all_recorded, what="the lifecycle events to be recorded")
     return s
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,8 +19,6 @@ from helpdesk_contracts.ticket.v1 import (
     TicketSubmitted,
 )
 from pymongo.asynchronous.database import AsyncDatabase
-
-from tests.support.wait import eventually as wait_until
 
 Document = dict[str, Any]
 
@@ -149,8 +146,3 @@ async def file_ids(db: AsyncDatabase[Document]) -> set[ObjectId]:
 
 async def chunk_owners(db: AsyncDatabase[Document]) -> set[ObjectId]:
     return set(await db[f"{BUCKET}.chunks"].distinct("files_id"))
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, what: str) -> None:
-    """Poll the database until `check` holds (MongoDB cannot notify); fails after 15 s."""
-    await wait_until(check, what=what)
