@@ -35,6 +35,7 @@ from helpdesk_contracts.runtime.settings import InfraSettings
 from pydantic import JsonValue, SecretStr
 
 from tests.support.bus import Bus as SupportBus
+from tests.support.handlers import HandlerTracker
 from tests.support.ldap_server import SlapdServer
 from tests.support.rabbit import Vhost
 
@@ -78,26 +79,6 @@ class Bus(SupportBus):
         )
         assert isinstance(found, CodeSent | CodeRejected)
         return found
-
-
-class HandlerTracker(logging.Handler):
-    """Counts messages auth's consumers took and finished, from FastStream's own log lines."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.INFO)
-        self.received = 0
-        self.processed = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if message == "Received":
-            self.received += 1
-        elif message == "Processed":
-            self.processed += 1
-
-    @property
-    def idle(self) -> bool:
-        return self.received == self.processed
 
 
 async def _true(value: bool) -> bool:

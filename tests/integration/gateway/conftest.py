@@ -33,6 +33,7 @@ from tests.support.bus import Bus
 from tests.support.fake_telegram.client import FakeTelegramClient
 from tests.support.fake_telegram.models import ChatMessage, User
 from tests.support.fake_telegram.server import FakeTelegramServer
+from tests.support.handlers import HandlerTracker
 
 M = TypeVar("M", bound=Message)
 WAIT = 20.0  # mongoeco on a busy 2-core machine is slow; a healthy run answers in well under 1 s
@@ -51,26 +52,6 @@ class MovableClock:
 
     def advance(self, seconds: float) -> None:
         self.offset += timedelta(seconds=seconds)
-
-
-class HandlerTracker(logging.Handler):
-    """Counts messages the gateway's consumers took and finished, from FastStream's log lines."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.INFO)
-        self.received = 0
-        self.processed = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if message == "Received":
-            self.received += 1
-        elif message == "Processed":
-            self.processed += 1
-
-    @property
-    def idle(self) -> bool:
-        return self.received == self.processed
 
 
 def neighbours_bus(channel: AbstractChannel) -> Bus:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import pytest
-from faststream.rabbit import RabbitBroker, RabbitMessage, TestRabbitBroker
+from faststream.rabbit import RabbitBroker, TestRabbitBroker
 from helpdesk_auth.admin import UserAdmin
 from helpdesk_auth.consumers import MAX_RETRIES, build_router
 from helpdesk_auth.errors import StoreConflictError
@@ -15,6 +15,8 @@ from helpdesk_contracts import topology
 from helpdesk_contracts.auth.v1 import RequestCode, VerifyCode
 from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER, Publisher
 from pymongo.errors import AutoReconnect
+
+from tests.unit.fakes import RecordingPublisher
 
 
 class FailingSignIn:
@@ -28,15 +30,6 @@ class FailingSignIn:
 
     async def verify_code(self, command: VerifyCode) -> None:
         self.calls += 1
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.retries: list[tuple[str, float]] = []
-
-    async def retry_later(self, message: RabbitMessage, *, queue: str, delay_seconds: float) -> int:
-        self.retries.append((queue, delay_seconds))
-        return int(delay_seconds)
 
 
 def make_broker(signin: FailingSignIn, publisher: RecordingPublisher) -> RabbitBroker:

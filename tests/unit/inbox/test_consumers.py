@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from faststream.rabbit import RabbitBroker, RabbitMessage, TestRabbitBroker
+from faststream.rabbit import RabbitBroker, TestRabbitBroker
 from helpdesk_contracts import topology
 from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER, Publisher
 from helpdesk_contracts.ticket.v1 import TicketEmailed
 from helpdesk_inbox.adapters.links import LinkStore
 from helpdesk_inbox.consumers import MAX_RETRIES, build_router
 from pymongo.errors import AutoReconnect, DuplicateKeyError
+
+from tests.unit.fakes import RecordingPublisher
 
 EVENT = TicketEmailed(
     ticket_id="6745a1f2c3d4e5f601234560",
@@ -32,15 +34,6 @@ class FakeLinks:
         if self.error is not None:
             raise self.error
         self.learned.append(fields)
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.retries: list[tuple[str, float]] = []
-
-    async def retry_later(self, message: RabbitMessage, *, queue: str, delay_seconds: float) -> int:
-        self.retries.append((queue, delay_seconds))
-        return int(delay_seconds)
 
 
 async def deliver(links: FakeLinks, publisher: RecordingPublisher, attempt: int = 0) -> None:

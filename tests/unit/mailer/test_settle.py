@@ -12,6 +12,8 @@ from helpdesk_mailer import consumers
 from helpdesk_mailer.delivery import Done, Outcome, RetryIn
 from helpdesk_mailer.errors import StorageUnavailableError
 
+from tests.unit.fakes import RecordingPublisher
+
 
 @dataclass
 class FakeMessage:
@@ -22,20 +24,8 @@ class FakeMessage:
         self.nacked.append(requeue)
 
 
-@dataclass
-class FakePublisher:
-    fail: bool = False
-    retries: list[tuple[str, float]] = field(default_factory=list)
-
-    async def retry_later(self, message: Any, *, queue: str, delay_seconds: float) -> int:
-        if self.fail:
-            raise ConnectionError("channel closed")
-        self.retries.append((queue, delay_seconds))
-        return 1
-
-
 async def settle(
-    outcome: Outcome | Exception, message: FakeMessage, publisher: FakePublisher
+    outcome: Outcome | Exception, message: FakeMessage, publisher: RecordingPublisher
 ) -> None:
     async def work() -> Outcome:
         if isinstance(outcome, Exception):
@@ -48,7 +38,7 @@ async def settle(
 
 
 async def test_done_acks_and_retry_in_queues_a_delayed_copy() -> None:
-    publisher, message = FakePublisher(), FakeMessage()
+    publisher, message = RecordingPublisher(), FakeMessage()
     await settle(Done(), message, publisher)
     assert publisher.retries == []
     await settle(RetryIn(30.0), message, publisher)
@@ -60,7 +50,7 @@ async def test_done_acks_and_retry_in_queues_a_delayed_copy() -> None:
 async def test_unreachable_database_backs_off_by_the_attempt_header(
     attempt: int, tier: float
 ) -> None:
-    publisher = FakePublisher()
+    publisher = RecordingPublisher()
     await settle(
         StorageUnavailableError("claim: AutoReconnect"),
         FakeMessage(headers={ATTEMPT_HEADER: attempt}),
@@ -74,10 +64,10 @@ async def test_a_retry_the_broker_refuses_gives_the_message_back(
 ) -> None:
     monkeypatch.setattr(consumers, "REQUEUE_PAUSE_SECONDS", 0.0)
     message = FakeMessage()
-    await settle(RetryIn(5.0), message, FakePublisher(fail=True))
+    await settle(RetryIn(5.0), message, RecordingPublisher(fail=True))
     assert message.nacked == [True]
 
 
 async def test_a_bug_is_not_swallowed() -> None:
     with pytest.raises(KeyError):
-        await settle(KeyError("bug"), FakeMessage(), FakePublisher())
+        await settle(KeyError("bug"), FakeMessage(), RecordingPublisher())
