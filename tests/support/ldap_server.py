@@ -50,7 +50,7 @@ import trustme
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.dn import escape_rdn
 
-from tests.support.procs import ServerProcess, free_port
+from tests.support.procs import ServerProcess, free_port, real_clock_env
 
 DISABLED_MARKER = "disabled"
 """Value of `employeeType` that marks a deactivated account."""
@@ -457,6 +457,7 @@ class SlapdServer:
             ],
             capture_output=True,
             text=True,
+            env=real_clock_env(),  # the database slapd serves carries slapd's (real) time
         )
         if done.returncode != 0:
             raise RuntimeError(f"slapadd failed ({done.returncode}):\n{done.stderr}")
@@ -497,7 +498,7 @@ class SlapdServer:
             *_tool("slapd", self.command_prefix),
             *("-d", "none", "-f", str(self.conf_path), "-h", " ".join(urls)),
         ]
-        process = ServerProcess(argv, log_path=self.log_path, cwd=self.workdir)
+        process = ServerProcess(argv, log_path=self.log_path, cwd=self.workdir, real_clock=True)
         process.start()
         self._process = process
         try:

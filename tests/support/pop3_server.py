@@ -294,6 +294,7 @@ class DovecotServer:
         self._process = ServerProcess(
             [*self.command, "-F", "-c", str(self.paths.conf)],
             log_path=self.paths.root / "dovecot.stdout",
+            real_clock=True,
         )
 
     # -- files -----------------------------------------------------------------------------

@@ -18,6 +18,31 @@ from pathlib import Path
 # Module-level alias: inside ServerProcess the method `signal` shadows the module in defaults.
 _SIGKILL = signal.SIGKILL
 
+_FAKETIME_VARS = (
+    "FAKETIME",
+    "FAKETIME_DONT_FAKE_MONOTONIC",
+    "FAKETIME_NO_CACHE",
+    "DONT_FAKE_MONOTONIC",
+)
+
+
+def real_clock_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """`env` (default: ours) without libfaketime, for a server that must keep the real clock.
+
+    CI runs the clock-sensitive tests under `faketime '+400 days'` (tests/README.md): the test
+    process and the Mongo-wire server are shifted, but Dovecot and slapd stop answering on a shifted
+    clock, and their clocks meet no assertion, so they run on the machine's real time.
+    """
+    clean = dict(os.environ if env is None else env)
+    for name in _FAKETIME_VARS:
+        clean.pop(name, None)
+    preload = [
+        lib for lib in clean.pop("LD_PRELOAD", "").split(":") if lib and "faketime" not in lib
+    ]
+    if preload:
+        clean["LD_PRELOAD"] = ":".join(preload)
+    return clean
+
 
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that is free right now."""
@@ -49,10 +74,12 @@ class ServerProcess:
         log_path: Path,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
+        real_clock: bool = False,
     ) -> None:
+        """`real_clock`: run on the machine's real time even when the tests run under faketime."""
         self.argv = list(argv)
         self.log_path = log_path
-        self.env = env
+        self.env = real_clock_env(env) if real_clock else env
         self.cwd = cwd
         self.proc: subprocess.Popen[bytes] | None = None
 

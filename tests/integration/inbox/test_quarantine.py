@@ -25,8 +25,11 @@ pytestmark = pytest.mark.integration
 
 
 class Clock:
+    """The inbox's clock, moved by hand; it starts at the real now, since what it stamps meets the
+    database server's clock (tests/README.md)."""
+
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+        self.now = datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now

@@ -16,7 +16,9 @@ from tests.unit.mailer import factories as f
 
 pytestmark = pytest.mark.integration
 
-T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+# The server's TTL index (expire_at, retention one day) runs on its own clock: the records must be
+# written relative to the real now (tests/README.md). Milliseconds: what BSON dates keep.
+T0 = datetime.now(UTC).replace(microsecond=0)
 KEY = f"ticket:{f.TICKET_ID}"
 
 
