@@ -31,7 +31,7 @@ from helpdesk_contracts.auth.v1 import (
 )
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import SendMail
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import JsonValue, SecretStr
 
 from tests.support.bus import Bus as SupportBus

@@ -23,9 +23,9 @@ from aio_pika.abc import AbstractChannel
 from helpdesk_contracts import topology
 from helpdesk_contracts.auth.v1 import EmployeeProfile, UserAuthorized
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.runtime.settings import InfraSettings
 from helpdesk_gateway.app import Gateway, build_gateway
 from helpdesk_gateway.settings import GatewaySettings
+from helpdesk_runtime.settings import InfraSettings
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 

@@ -18,8 +18,8 @@ import aio_pika
 import pytest
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin.v1 import RunJanitor
-from helpdesk_contracts.runtime.broker import Publisher, create_broker, declare_topology
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.broker import Publisher, create_broker, declare_topology
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
 from tests.support.procs import ServerProcess

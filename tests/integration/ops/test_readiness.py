@@ -20,9 +20,9 @@ import pytest
 from faststream import FastStream
 from faststream.rabbit import RabbitRouter
 from helpdesk_contracts.admin.v1 import RunJanitor
-from helpdesk_contracts.runtime.broker import Publisher, create_broker, subscriber
-from helpdesk_contracts.runtime.service import create_runtime, create_service_app
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.broker import Publisher, create_broker, subscriber
+from helpdesk_runtime.service import create_runtime, create_service_app
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
 from tests.support.mongo import MongoEcoServer

@@ -4,24 +4,60 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from faststream.middlewares import AckPolicy, BaseMiddleware
-from faststream.rabbit import Channel, RabbitBroker, RabbitMessage, RabbitRouter
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitMessage,
+    RabbitQueue,
+    RabbitRouter,
+)
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from faststream.rabbit.subscriber import RabbitSubscriber
-
 from helpdesk_contracts import topology
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.runtime.audit import AdminAuditMiddleware
-from helpdesk_contracts.runtime.logs import bind_log_context
-from helpdesk_contracts.runtime.metrics import Metrics
-from helpdesk_contracts.runtime.settings import InfraSettings
+
+from helpdesk_runtime.audit import AdminAuditMiddleware
+from helpdesk_runtime.logs import bind_log_context
+from helpdesk_runtime.metrics import Metrics
+from helpdesk_runtime.settings import InfraSettings
 
 ATTEMPT_HEADER = "x-helpdesk-attempt"
 """How many times a consumer already tried this message through a delayed retry."""
 
 logger = logging.getLogger("helpdesk.broker")
+
+
+@cache
+def rabbit_exchange(exchange: topology.Exchange) -> RabbitExchange:
+    """The FastStream declaration of an exchange of the topology."""
+    return RabbitExchange(
+        exchange.name,
+        type=ExchangeType(exchange.type),
+        durable=True,
+        arguments=dict(exchange.arguments) or None,
+    )
+
+
+@cache
+def rabbit_queue(queue: topology.Queue) -> RabbitQueue:
+    """The FastStream declaration of a queue of the topology."""
+    arguments: Any = dict(queue.arguments) or None
+    if queue.quorum:
+        return RabbitQueue(
+            queue.name,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key=queue.routing_key,
+            arguments=arguments,
+        )
+    return RabbitQueue(queue.name, durable=True, routing_key=queue.routing_key, arguments=arguments)
 
 
 class LogContextMiddleware(BaseMiddleware):
@@ -71,10 +107,10 @@ def create_broker(
 async def declare_topology(broker: RabbitBroker) -> None:
     """Declare every exchange, queue and binding of the system (idempotent)."""
     for exchange in topology.ALL_EXCHANGES:
-        await broker.declare_exchange(exchange)
+        await broker.declare_exchange(rabbit_exchange(exchange))
     for binding in topology.all_bindings():
-        queue = await broker.declare_queue(binding.queue)
-        declared = await broker.declare_exchange(binding.exchange)
+        queue = await broker.declare_queue(rabbit_queue(binding.queue))
+        declared = await broker.declare_exchange(rabbit_exchange(binding.exchange))
         await queue.bind(declared, routing_key=binding.routing_key)
 
 
@@ -85,8 +121,8 @@ def subscriber(
     if message not in topology.SUBSCRIPTIONS[consumer]:
         raise ValueError(f"{consumer} does not consume {message.routing_key}; see topology")
     return router.subscriber(  # type: ignore[return-value]
-        topology.work_queue(consumer, message),
-        topology.exchange_for(message),
+        rabbit_queue(topology.work_queue(consumer, message)),
+        rabbit_exchange(topology.exchange_for(message)),
         title=f"{consumer}:{message.routing_key}",
         description=(message.__doc__ or "").strip().splitlines()[0],
     )
@@ -133,7 +169,7 @@ class Publisher:
         target = topology.EXCHANGES.get(exchange)
         await self.broker.publish(
             body,
-            exchange=target if target is not None else exchange,
+            exchange=rabbit_exchange(target) if target is not None else exchange,
             routing_key=routing_key,
             message_id=message_id,
             correlation_id=correlation_id or message_id,
@@ -156,7 +192,7 @@ class Publisher:
         headers = {**message.headers, ATTEMPT_HEADER: attempt_of(message) + 1}
         await self.broker.publish(
             message.body,
-            exchange=topology.DELAY,
+            exchange=rabbit_exchange(topology.DELAY),
             routing_key=topology.delay_routing_key(queue, tier),
             message_id=message.message_id,
             correlation_id=message.correlation_id,

@@ -1,6 +1,6 @@
 """Generate the public message documentation from the code.
 
-`python -m helpdesk_contracts.docs [--check] [DOCS_DIR]` writes `schemas/<routing_key>.json` for
+`python -m helpdesk_runtime.docs [--check] [DOCS_DIR]` writes `schemas/<routing_key>.json` for
 every public message, `asyncapi.json` (AsyncAPI 3.0) describing exchanges, routing keys and
 payloads, and `events.md`, the catalogue for integrators. With `--check` it writes nothing and
 exits 1 if the committed files differ.
@@ -16,10 +16,11 @@ from typing import Any
 
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
-
 from helpdesk_contracts import events_doc, topology
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.catalog import MESSAGES
+
+from helpdesk_runtime.broker import rabbit_exchange
 
 SCHEMA_DIR = "schemas"
 ASYNCAPI_FILE = "asyncapi.json"
@@ -45,7 +46,7 @@ def asyncapi_document() -> dict[str, Any]:
     for message in MESSAGES:
         publisher = broker.publisher(
             routing_key=message.routing_key,
-            exchange=topology.exchange_for(message),
+            exchange=rabbit_exchange(topology.exchange_for(message)),
             schema=message,
             title=message.routing_key,
             description=(message.__doc__ or "").strip(),

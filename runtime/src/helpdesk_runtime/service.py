@@ -14,12 +14,12 @@ from faststream.rabbit import RabbitBroker, RabbitRouter
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from helpdesk_contracts.runtime.broker import Publisher, create_broker, declare_topology
-from helpdesk_contracts.runtime.http import OpsServer, ReadinessCheck
-from helpdesk_contracts.runtime.logs import configure_logging
-from helpdesk_contracts.runtime.metrics import Metrics
-from helpdesk_contracts.runtime.mongo import Document, create_mongo_client, ping
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.broker import Publisher, create_broker, declare_topology
+from helpdesk_runtime.http import OpsServer, ReadinessCheck
+from helpdesk_runtime.logs import configure_logging
+from helpdesk_runtime.metrics import Metrics
+from helpdesk_runtime.mongo import Document, create_mongo_client, ping
+from helpdesk_runtime.settings import InfraSettings
 
 BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
 GracefulStop = Callable[[], Awaitable[None]]

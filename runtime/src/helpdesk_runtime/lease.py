@@ -17,7 +17,7 @@ from uuid import uuid4
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from helpdesk_contracts.runtime.mongo import Document
+from helpdesk_runtime.mongo import Document
 
 
 class LeaseLostError(Exception):

@@ -13,10 +13,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from helpdesk_contracts.base import Message, utc_now
 from pymongo.asynchronous.collection import AsyncCollection
 
-from helpdesk_contracts.base import Message, utc_now
-from helpdesk_contracts.runtime.broker import Publisher
+from helpdesk_runtime.broker import Publisher
 
 Document = dict[str, Any]
 OUTBOX_FIELD = "outbox"

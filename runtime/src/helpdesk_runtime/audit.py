@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 from faststream.middlewares import BaseMiddleware
-
 from helpdesk_contracts.base import ADMIN_EXCHANGE
 
 logger = logging.getLogger("helpdesk.audit")

@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.settings import InfraSettings
 
 Document = dict[str, Any]
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from helpdesk_contracts.runtime.metrics import Metrics
+from helpdesk_runtime.metrics import Metrics
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
