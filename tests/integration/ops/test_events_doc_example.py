@@ -18,7 +18,7 @@ from helpdesk_runtime.broker import Publisher, create_broker, declare_topology
 from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
-from tests.support.services import REPO_ROOT
+from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

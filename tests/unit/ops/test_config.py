@@ -18,7 +18,7 @@ from helpdesk_runtime.settings import InfraSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tests.support.services import REPO_ROOT
+from tests.support import REPO_ROOT
 
 
 class DemoSettings(BaseSettings):

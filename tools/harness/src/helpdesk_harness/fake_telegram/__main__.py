@@ -1,4 +1,4 @@
-"""Run the fake Bot API as a process: `python -m tests.support.fake_telegram --port N`.
+"""Run the fake Bot API as a process: `python -m helpdesk_harness.fake_telegram --port N`.
 
 Prints one JSON line `{"base_url": ..., "token": ...}` on stdout once it listens, then serves
 until SIGTERM/SIGINT. The test-side API is HTTP under `/_test/...` (see control.py);
@@ -13,17 +13,17 @@ import json
 import signal
 import sys
 
-from tests.support.fake_telegram.server import (
+from helpdesk_harness.fake_telegram.server import (
     DEFAULT_BOT_NAME,
     DEFAULT_BOT_USERNAME,
     new_token,
     serve,
 )
-from tests.support.fake_telegram.state import FakeTelegramState
+from helpdesk_harness.fake_telegram.state import FakeTelegramState
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.support.fake_telegram")
+    parser = argparse.ArgumentParser(prog="python -m helpdesk_harness.fake_telegram")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--token", default=None, help="the bot token to accept (default: new)")

@@ -1,7 +1,7 @@
 """`FakeTelegramClient`: the test's hands on the fake Bot API, over its `/_test/...` HTTP API.
 
 It works the same against the in-process server and the process started with
-`python -m tests.support.fake_telegram`. Every method is a coroutine; open the client with
+`python -m helpdesk_harness.fake_telegram`. Every method is a coroutine; open the client with
 `async with FakeTelegramClient(base_url) as tg:` (or `await tg.open()` / `await tg.close()`).
 
 `wait_for_bot_message` keeps a cursor per chat: each call returns the first bot message after the
@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.support.fake_telegram.models import (
+from helpdesk_harness.fake_telegram.models import (
     ButtonPress,
     Call,
     ChatMessage,

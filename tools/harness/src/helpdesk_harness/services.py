@@ -13,9 +13,8 @@ from typing import Any
 
 from helpdesk_contracts.topology import Consumer
 
-from tests.support.procs import ServerProcess, free_port
+from helpdesk_harness.procs import ServerProcess, free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES: tuple[Consumer, ...] = ("gateway", "auth", "mailer", "inbox", "janitor")
 
 
@@ -33,7 +32,9 @@ def infra_env(*, rabbit_url: str, mongo_url: str, mongo_db: str) -> dict[str, st
 class ServiceProcess:
     """One service started as `python -m helpdesk_<name>`, with JSON logs in a file."""
 
-    def __init__(self, name: str, env: Mapping[str, str], workdir: Path) -> None:
+    def __init__(
+        self, name: str, env: Mapping[str, str], workdir: Path, *, cwd: Path | None = None
+    ) -> None:
         if name not in SERVICES:
             raise ValueError(f"unknown service {name}")
         self.name = name
@@ -46,7 +47,7 @@ class ServiceProcess:
             [sys.executable, "-m", f"helpdesk_{name}"],
             log_path=workdir / f"{name}.log",
             env=full_env,
-            cwd=REPO_ROOT,
+            cwd=cwd,
         )
 
     @property

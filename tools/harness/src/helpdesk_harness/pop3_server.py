@@ -25,15 +25,14 @@ import ssl
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-import pytest
 import trustme
 
-from tests.support.procs import ServerProcess, free_port
+from helpdesk_harness.procs import ServerProcess, free_port
 
 DEFAULT_USER = "helpdesk@example.com"
 DEFAULT_PASSWORD = "pop3-test-password"
@@ -511,17 +510,3 @@ class DovecotServer:
 
 class _PortTakenError(RuntimeError):
     """Dovecot could not bind a port that free_port() had just found free."""
-
-
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[DovecotServer]:
-    """One Dovecot for the session. Shared: use `add_user()` for a mailbox of your own."""
-    with DovecotServer() as server:
-        yield server
-
-
-@pytest.fixture
-def dovecot_fresh() -> Iterator[DovecotServer]:
-    """A private Dovecot with empty mailboxes, for tests that stop it or count its sessions."""
-    with DovecotServer() as server:
-        yield server

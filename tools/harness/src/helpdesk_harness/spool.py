@@ -1,6 +1,6 @@
 """Read the mail the SMTP sink captured: one `.eml` file per accepted message, in arrival order.
 
-The sink process (`python -m tests.support.smtp_sink --spool DIR`) writes each message under a
+The sink process (`python -m helpdesk_harness.smtp_sink --spool DIR`) writes each message under a
 hidden name and renames it, so a reader never sees half a message. File names start with a
 nanosecond time stamp, so sorting them sorts by arrival.
 """

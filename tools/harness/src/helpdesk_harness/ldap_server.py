@@ -38,19 +38,18 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import ldap3
-import pytest
 import trustme
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.dn import escape_rdn
 
-from tests.support.procs import ServerProcess, free_port
+from helpdesk_harness.procs import ServerProcess, free_port
 
 DISABLED_MARKER = "disabled"
 """Value of `employeeType` that marks a deactivated account."""
@@ -574,24 +573,3 @@ def _ldif_line(name: str, value: str) -> str:
     if safe:
         return f"{name}: {value}"
     return f"{name}:: {base64.b64encode(value.encode()).decode()}"
-
-
-# -- pytest fixtures ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlapdServer]:
-    """A shared slapd with DEMO_EMPLOYEES and LDAPS. Read-only: mutate only `slapd_fresh`."""
-    server = SlapdServer(tls=True, workdir=tmp_path_factory.mktemp("slapd"))
-    server.start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def slapd_fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlapdServer]:
-    """A private slapd (DEMO_EMPLOYEES, LDAPS) for one test that mutates, stops or restarts it."""
-    server = SlapdServer(tls=True, workdir=tmp_path_factory.mktemp("slapd-fresh"))
-    server.start()
-    yield server
-    server.close()

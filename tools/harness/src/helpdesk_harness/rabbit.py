@@ -16,10 +16,7 @@ import subprocess
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from urllib.parse import quote
-
-import pytest
 
 RABBIT_HOST = os.environ.get("TEST_RABBIT_HOST", "127.0.0.1")
 RABBIT_PORT = int(os.environ.get("TEST_RABBIT_PORT", "5672"))
@@ -90,21 +87,3 @@ class Vhost:
     def delete(self) -> None:
         if not _management("DELETE", f"vhosts/{quote(self.name, safe='')}"):
             _rabbitmqctl("delete_vhost", self.name)
-
-
-@pytest.fixture(scope="session")
-def shared_rabbit_url() -> Iterator[str]:
-    """One vhost for the whole session: for tests that use unique queue names anyway."""
-    vhost = Vhost()
-    vhost.create()
-    yield vhost.url
-    vhost.delete()
-
-
-@pytest.fixture
-def rabbit_url() -> Iterator[str]:
-    """A fresh vhost for one test: its own topology, no leftovers from other tests."""
-    vhost = Vhost()
-    vhost.create()
-    yield vhost.url
-    vhost.delete()

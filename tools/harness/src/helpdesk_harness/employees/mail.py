@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpdesk_sandbox.spool import SpooledMail, read_mail
+from helpdesk_harness.spool import SpooledMail, read_mail
 
 TICKET_HEADER = "X-Helpdesk-Ticket"
 

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.fake_telegram.media import image_size, thumbnail
-from tests.support.fake_telegram.models import Call, ChatMessage, User
+from helpdesk_harness.fake_telegram.media import image_size, thumbnail
+from helpdesk_harness.fake_telegram.models import Call, ChatMessage, User
 
 # Update types Telegram leaves out unless a bot asks for them by name.
 OPT_IN_UPDATE_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})

@@ -11,9 +11,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
-
-from tests.support.fake_telegram.client import FakeTelegramClient
-from tests.support.fake_telegram.server import FakeTelegramServer
+from helpdesk_harness.fake_telegram.client import FakeTelegramClient
+from helpdesk_harness.fake_telegram.server import FakeTelegramServer
 
 
 @pytest.fixture

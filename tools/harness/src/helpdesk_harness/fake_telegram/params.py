@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.fake_telegram.state import ApiError, bad_request
+from helpdesk_harness.fake_telegram.state import ApiError, bad_request
 
 # Free-text fields stay strings even when they happen to look like JSON ("123", "true").
 TEXT_FIELDS = frozenset(

@@ -40,9 +40,9 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.fake_telegram import users
-from tests.support.fake_telegram.models import User, b64decode
-from tests.support.fake_telegram.state import ControlError, FakeTelegramState
+from helpdesk_harness.fake_telegram import users
+from helpdesk_harness.fake_telegram.models import User, b64decode
+from helpdesk_harness.fake_telegram.state import ControlError, FakeTelegramState
 
 STATE_KEY = web.AppKey("fake_telegram_state", FakeTelegramState)
 MAX_WAIT = 60.0

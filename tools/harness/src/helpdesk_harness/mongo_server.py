@@ -1,6 +1,6 @@
 """Run the mongoeco MongoDB wire-protocol server as its own process.
 
-`python -m tests.support.mongo_server --port 27018 [--sqlite FILE]`: memory engine by default;
+`python -m helpdesk_harness.mongo_server --port 27018 [--sqlite FILE]`: memory engine by default;
 the SQLite engine survives a restart (even SIGKILL), for fault tests. Runs until SIGTERM/SIGINT.
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.support.fake_telegram import ChatMessage, FakeTelegramClient
+from helpdesk_harness.fake_telegram import ChatMessage, FakeTelegramClient
 
 POLL_SECONDS = 20.0
 

@@ -23,8 +23,8 @@ from typing import Any
 
 from helpdesk_gateway.i18n import I18n, Texts
 
-from tests.e2e.faults.chats import ChatWatcher, Seen, WideClient
-from tests.support.fake_telegram import ChatMessage, User
+from helpdesk_harness.employees.chats import ChatWatcher, Seen, WideClient
+from helpdesk_harness.fake_telegram import ChatMessage, User
 
 REFERENCE = re.compile(r"\bTG-[0-9A-Z]{6}\b")
 CATEGORY = "network"  # a category without sub-categories: one press

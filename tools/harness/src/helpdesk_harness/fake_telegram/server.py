@@ -1,7 +1,7 @@
 """The fake Bot API as an aiohttp app, and `FakeTelegramServer`, which runs it in a thread.
 
 The same app serves both modes: in-process (this module, a background thread with its own event
-loop) and as a process (`python -m tests.support.fake_telegram`). Tests always talk to it over
+loop) and as a process (`python -m helpdesk_harness.fake_telegram`). Tests always talk to it over
 HTTP through `FakeTelegramClient`, so there is one code path and no state shared across threads.
 """
 
@@ -17,11 +17,11 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.fake_telegram.botapi import call_method
-from tests.support.fake_telegram.client import FakeTelegramClient
-from tests.support.fake_telegram.control import STATE_KEY, add_control_routes
-from tests.support.fake_telegram.params import Params, read_request
-from tests.support.fake_telegram.state import ApiError, FakeTelegramState
+from helpdesk_harness.fake_telegram.botapi import call_method
+from helpdesk_harness.fake_telegram.client import FakeTelegramClient
+from helpdesk_harness.fake_telegram.control import STATE_KEY, add_control_routes
+from helpdesk_harness.fake_telegram.params import Params, read_request
+from helpdesk_harness.fake_telegram.state import ApiError, FakeTelegramState
 
 DEFAULT_BOT_USERNAME = "helpdesk_test_bot"
 DEFAULT_BOT_NAME = "Helpdesk (test)"

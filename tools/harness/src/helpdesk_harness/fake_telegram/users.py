@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.fake_telegram.models import ButtonPress, ChatMessage, User, UserMessage
-from tests.support.fake_telegram.state import ControlError, FakeTelegramState
+from helpdesk_harness.fake_telegram.models import ButtonPress, ChatMessage, User, UserMessage
+from helpdesk_harness.fake_telegram.state import ControlError, FakeTelegramState
 
 # A 1x1 lossless WebP: what a sticker download returns.
 STICKER_WEBP = (

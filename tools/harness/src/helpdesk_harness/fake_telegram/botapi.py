@@ -14,11 +14,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.support.fake_telegram.markup import EntityParseError, render, utf16_len
-from tests.support.fake_telegram.media import image_size
-from tests.support.fake_telegram.models import ChatMessage
-from tests.support.fake_telegram.params import Params, Upload
-from tests.support.fake_telegram.state import (
+from helpdesk_harness.fake_telegram.markup import EntityParseError, render, utf16_len
+from helpdesk_harness.fake_telegram.media import image_size
+from helpdesk_harness.fake_telegram.models import ChatMessage
+from helpdesk_harness.fake_telegram.params import Params, Upload
+from helpdesk_harness.fake_telegram.state import (
     ApiError,
     Chat,
     FakeTelegramState,

@@ -6,7 +6,7 @@ connection mid-DATA, slow DATA down, or take the server away and bring it back o
 so a mailer's retry and idempotency behaviour is observed against a real SMTP conversation.
 
 Run as a process (end-to-end tests) it writes each message as an .eml file into a directory:
-    python -m tests.support.smtp_sink --port 2525 --spool /tmp/mail
+    python -m helpdesk_harness.smtp_sink --port 2525 --spool /tmp/mail
 """
 
 from __future__ import annotations
@@ -23,29 +23,25 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Literal, Protocol, Self
+from typing import Any, Literal, Self
 from weakref import WeakKeyDictionary
 
-import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.support.procs import free_port
+from helpdesk_harness.procs import free_port
 
 __all__ = [
     "CapturedMail",
     "FaultStage",
     "SmtpSink",
-    "SmtpSinkFactory",
     "main",
-    "smtp_sink",
-    "smtp_sink_factory",
 ]
 
 FaultStage = Literal["mail", "rcpt", "data"]
@@ -418,61 +414,6 @@ class _Handler:
             return await self._refuse(server, fault.reply)
         self._sink._capture(server, session, envelope)
         return "250 OK"
-
-
-# --- pytest fixtures (registered in tests/conftest.py) --------------------------------------
-
-
-class SmtpSinkFactory(Protocol):
-    """Type of the smtp_sink_factory fixture: SmtpSink's options -> a started sink."""
-
-    def __call__(
-        self,
-        *,
-        starttls: bool = False,
-        require_starttls: bool = False,
-        implicit_tls: bool = False,
-        auth: tuple[str, str] | None = None,
-        auth_required: bool = False,
-        auth_require_tls: bool = True,
-    ) -> SmtpSink: ...
-
-
-@pytest.fixture
-def smtp_sink() -> Iterator[SmtpSink]:
-    """A started plain sink (no TLS, no AUTH) for one test."""
-    with SmtpSink() as sink:
-        yield sink
-
-
-@pytest.fixture
-def smtp_sink_factory() -> Iterator[SmtpSinkFactory]:
-    """Build started sinks with TLS/AUTH options; every one is closed after the test."""
-    sinks: list[SmtpSink] = []
-
-    def make(
-        *,
-        starttls: bool = False,
-        require_starttls: bool = False,
-        implicit_tls: bool = False,
-        auth: tuple[str, str] | None = None,
-        auth_required: bool = False,
-        auth_require_tls: bool = True,
-    ) -> SmtpSink:
-        sink = SmtpSink(
-            starttls=starttls,
-            require_starttls=require_starttls,
-            implicit_tls=implicit_tls,
-            auth=auth,
-            auth_required=auth_required,
-            auth_require_tls=auth_require_tls,
-        )
-        sinks.append(sink)
-        return sink.start()
-
-    yield make
-    for sink in sinks:
-        sink.close()
 
 
 # --- as a process ---------------------------------------------------------------------------
