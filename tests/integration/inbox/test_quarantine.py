@@ -19,7 +19,7 @@ from tests.integration.inbox.conftest import (
     notification,
     status_mail,
 )
-from tests.support.services import REPO_ROOT
+from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 import yaml
+from helpdesk_harness.ldap_server import DEMO_EMPLOYEES, employee_attributes
+from helpdesk_harness.services import SERVICES
 
-from tests.support.ldap_server import DEMO_EMPLOYEES, employee_attributes
-from tests.support.services import REPO_ROOT, SERVICES
+from tests.support import REPO_ROOT
 from tests.unit.ops.deployment import COMPOSE_FILE, ENV_EXAMPLE, workspace_members
 
 pytestmark = pytest.mark.integration

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpdesk_contracts.runtime.settings import InfraSettings
 from helpdesk_gateway.settings import GatewaySettings
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import ValidationError
 
 

@@ -9,9 +9,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpdesk_harness.services import SERVICES
 from pydantic_settings import BaseSettings
 
-from tests.support.services import REPO_ROOT, SERVICES
+from tests.support import REPO_ROOT
 
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"

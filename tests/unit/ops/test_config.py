@@ -7,18 +7,18 @@ import subprocess
 import sys
 
 import pytest
-from helpdesk_contracts.runtime.config import (
+from helpdesk_runtime.config import (
     EX_CONFIG,
     env_variables,
     is_placeholder,
     load_settings,
     settings_problems,
 )
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tests.support.services import REPO_ROOT
+from tests.support import REPO_ROOT
 
 
 class DemoSettings(BaseSettings):
@@ -121,7 +121,7 @@ def test_env_variables_include_the_shared_ones_under_their_prefix() -> None:
 def test_the_process_exits_78_with_one_line_per_problem() -> None:
     """What an operator sees in `docker logs`: the program, then one line per variable."""
     code = (
-        "from helpdesk_contracts.runtime.config import load_settings\n"
+        "from helpdesk_runtime.config import load_settings\n"
         "from tests.unit.ops.test_config import DemoSettings\n"
         "load_settings(DemoSettings, program='helpdesk-demo')\n"
     )

@@ -13,11 +13,12 @@ import tomllib
 import pytest
 import yaml
 from helpdesk_admin.cli import app as admin_app
-from helpdesk_contracts.runtime.config import env_variables, settings_problems
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_harness.services import SERVICES
+from helpdesk_runtime.config import env_variables, settings_problems
+from helpdesk_runtime.settings import InfraSettings
 from typer.main import get_command
 
-from tests.support.services import REPO_ROOT, SERVICES
+from tests.support import REPO_ROOT
 from tests.unit.ops.deployment import (
     COMPOSE_FILE,
     all_service_settings,

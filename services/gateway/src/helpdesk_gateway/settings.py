@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from helpdesk_contracts.runtime.settings import InfraSettings, secrets_dir
 from helpdesk_contracts.ticket.v1 import (
     MAX_ATTACHMENTS,
     MAX_DESCRIPTION_LENGTH,
     MAX_LOCATION_LENGTH,
 )
+from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 

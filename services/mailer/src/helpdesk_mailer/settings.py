@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpdesk_contracts.base import EmailAddress
-from helpdesk_contracts.runtime.settings import InfraSettings, secrets_dir
+from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
