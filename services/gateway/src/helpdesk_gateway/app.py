@@ -180,4 +180,4 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock = utc_no
 
 def main() -> None:
     # A missing token or a bad value exits with one readable line per problem (status 78).
-    run(create_app(load_settings(GatewaySettings, program="helpdesk-gateway")))
+    run(lambda: create_app(load_settings(GatewaySettings, program="helpdesk-gateway")))
