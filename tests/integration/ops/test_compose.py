@@ -88,7 +88,11 @@ def test_every_service_builds_from_the_one_dockerfile(project: Path) -> None:
         environment = service["environment"]
         assert environment["HELPDESK_HTTP_PORT"] == "8080"
         assert environment["HELPDESK_HTTP_HOST"] == "0.0.0.0"  # noqa: S104 - container port
-        assert environment["HELPDESK_MONGO_URL"].endswith("replicaSet=rs0")
+        # Broker and database URLs carry credentials: a secret file per service, not .env.
+        assert "HELPDESK_RABBIT_URL" not in environment
+        assert "HELPDESK_MONGO_URL" not in environment
+        targets = {secret["target"] for secret in service["secrets"]}
+        assert {"helpdesk_rabbit_url", "helpdesk_mongo_url"} <= targets
         assert service["read_only"] is True
         assert "ALL" in service["cap_drop"]
     for infrastructure in ("rabbitmq", "mongodb"):

@@ -17,12 +17,14 @@ import yaml
 from helpdesk_admin.cli import app as admin_app
 from helpdesk_contracts.runtime.config import env_variables, settings_problems
 from helpdesk_contracts.runtime.settings import InfraSettings
+from pydantic_settings import BaseSettings
 from typer.main import get_command
 
 from tests.support.services import REPO_ROOT, SERVICES
 from tests.unit.ops.deployment import (
     COMPOSE_FILE,
     all_service_settings,
+    compose_secrets,
     compose_variables,
     read_env_example,
     workspace_members,
@@ -76,10 +78,17 @@ def example_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return active
 
 
+def _secret_variables(cls: type[BaseSettings]) -> set[str]:
+    return {v.name for v in env_variables(cls) if v.secret}
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_dev_values_start_every_service_but_the_bot_token(
-    service: str, example_env: dict[str, str]
+    service: str, example_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """.env plus the service's own dev secret files (read like /run/secrets) validate."""
+    for name, value in compose_secrets(service).items():
+        monkeypatch.setenv(name, value)
     settings, problems = settings_problems(all_service_settings()[service])
     expected = (
         ["GATEWAY_BOT_TOKEN: still a placeholder value; set the real one"]
@@ -90,20 +99,53 @@ def test_the_dev_values_start_every_service_but_the_bot_token(
     assert settings is not None
 
 
+def test_the_shared_env_file_holds_no_secret_of_any_service() -> None:
+    """compose hands .env to all five services: a secret there would reach every one."""
+    secrets = set().union(*(_secret_variables(cls) for cls in all_service_settings().values()))
+    assert "HELPDESK_RABBIT_URL" in secrets and "AUTH_CODE_PEPPER" in secrets
+    assert not secrets & set(read_env_example().active)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_gets_only_its_own_secrets(service: str) -> None:
+    cls = all_service_settings()[service]
+    own = _secret_variables(cls)
+    mounted = set(compose_secrets(service))
+    assert mounted <= own, f"{service} gets secrets it does not read: {mounted - own}"
+    required = {v.name for v in env_variables(cls) if v.secret and v.required}
+    shared = {"HELPDESK_RABBIT_URL", "HELPDESK_MONGO_URL"}  # each service its own account
+    assert required | shared <= mounted
+    # The broker and database URLs are per service: no two services share a secret file.
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    sources = {entry["source"] for entry in compose["services"][service]["secrets"]}
+    for other in SERVICES:
+        if other != service:
+            others = {entry["source"] for entry in compose["services"][other]["secrets"]}
+            assert not sources & others
+
+
 def test_the_dev_values_agree_with_the_dev_servers(example_env: dict[str, str]) -> None:
     compose = yaml.safe_load(COMPOSE_FILE.read_text())
     user, password = example_env["RABBITMQ_DEFAULT_USER"], example_env["RABBITMQ_DEFAULT_PASS"]
-    assert example_env["HELPDESK_RABBIT_URL"].startswith(f"amqp://{user}:{password}@rabbitmq:")
+    for service in SERVICES:
+        secrets = compose_secrets(service)
+        assert secrets["HELPDESK_RABBIT_URL"].startswith(f"amqp://{user}:{password}@rabbitmq:")
+        assert secrets["HELPDESK_MONGO_URL"].startswith("mongodb://mongodb:27017/")
     ldap = compose["services"]["openldap"]["environment"]
     readonly = f"cn={ldap['LDAP_READONLY_USER_USERNAME']},dc=example,dc=com"
     assert example_env["AUTH_LDAP_BIND_DN"] == readonly
     assert example_env["AUTH_LDAP_URL"] == "ldap://openldap:389"
+    bind_password = compose_secrets("auth")["AUTH_LDAP_BIND_PASSWORD"]
+    assert (
+        ldap["LDAP_READONLY_USER_PASSWORD"] == f"${{DEV_LDAP_READONLY_PASSWORD:-{bind_password}}}"
+    )
     greenmail = compose["services"]["greenmail"]["environment"]["GREENMAIL_OPTS"]
     mailbox = re.search(
-        r"-Dgreenmail\.users=(\w+):\$\{INBOX_POP3_PASSWORD[^}]*\}@([\w.]+)", greenmail
+        r"-Dgreenmail\.users=(\w+):\$\{DEV_POP3_PASSWORD:-([^}]*)\}@([\w.]+)", greenmail
     )
     assert mailbox is not None
-    assert example_env["INBOX_POP3_USER"] == f"{mailbox[1]}@{mailbox[2]}"
+    assert example_env["INBOX_POP3_USER"] == f"{mailbox[1]}@{mailbox[3]}"
+    assert mailbox[2] == compose_secrets("inbox")["INBOX_POP3_PASSWORD"]
     assert "-Dgreenmail.users.login=email" in greenmail
 
 
