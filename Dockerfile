@@ -54,9 +54,6 @@ RUN uv sync --frozen --no-dev --package "helpdesk-${SERVICE}" --no-editable \
 # --- runtime: the interpreter and the virtual environment, nothing else -------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
-ARG SERVICE
-LABEL org.opencontainers.image.title="helpdesk-${SERVICE}"
-
 RUN groupadd --system --gid 10001 helpdesk \
     && useradd --system --uid 10001 --gid helpdesk --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin helpdesk

@@ -23,3 +23,9 @@ bench:
 # Tags helpdesk-<service>:$(HELPDESK_IMAGE_TAG) (default local). See docs/operations.md.
 images:
 	bash deploy/images/build.sh
+
+# The images as containers against the test servers (RabbitMQ vhost, Mongo-wire, slapd, Dovecot,
+# SMTP sink, fake Bot API): ready, /health /ready /metrics, a ticket end to end, JSON logs only,
+# SIGTERM -> exit 0; prints sizes and start/stop times. Needs `make images` first.
+images-smoke:
+	. .ci/install >/dev/null && exec uv run python -m deploy.images.smoke $(ARGS)
