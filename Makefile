@@ -26,6 +26,7 @@ images:
 
 # The images as containers against the test servers (RabbitMQ vhost, Mongo-wire, slapd, Dovecot,
 # SMTP sink, fake Bot API): ready, /health /ready /metrics, a ticket end to end, JSON logs only,
-# SIGTERM -> exit 0; prints sizes and start/stop times. Needs `make images` first.
+# SIGTERM -> exit 0; prints sizes and start/stop times. Needs `make images` first and the
+# workspace set up (. .ci/install, as `make test` does). Options: ARGS="--keep --tag v1".
 images-smoke:
-	. .ci/install >/dev/null && exec uv run python -m deploy.images.smoke $(ARGS)
+	uv run python -m deploy.images.smoke $(ARGS)
