@@ -7,7 +7,8 @@ the SMTP sink, the fake Telegram Bot API and the InfraManager simulator), then r
 `helpdesk-<service>:<tag>` for all five with host networking, each with only its own settings
 and the compose hardening (read-only root, /tmp tmpfs, no capabilities). It checks that
 
-- every container becomes ready and serves /health, /ready and /metrics;
+- every image keeps its HEALTHCHECK, and every container becomes ready and serves /health,
+  /ready and /metrics;
 - a demo employee signs in (code email: auth -> mailer -> SMTP sink) and files a ticket with
   two photos, whose email leaves the mailer container for the SMTP sink, and InfraManager's
   answer comes back through the inbox container as "registered" in the chat;
@@ -434,6 +435,12 @@ def main(argv: list[str] | None = None) -> int:
     for image in images.values():
         if engine("image", "inspect", image).returncode != 0:
             print(f"images-smoke: {image} is missing: make images", file=sys.stderr)
+            return 1
+        # podman's default OCI format drops HEALTHCHECK without a word (build.sh asks for the
+        # docker format); an orchestrator would then never see the container unready.
+        health = engine("image", "inspect", "--format", "{{json .Config.Healthcheck}}", image)
+        if "/ready" not in health.stdout:
+            print(f"images-smoke: {image} has no HEALTHCHECK on /ready", file=sys.stderr)
             return 1
     workdir = Path(tempfile.mkdtemp(prefix="helpdesk-images-smoke-"))
     try:
