@@ -5,7 +5,8 @@ RabbitMQ on 127.0.0.1:5672 -- TEST_RABBIT_PORT and TEST_RABBIT_MANAGEMENT_URL po
 as for the tests -- the mongoeco wire server, slapd with the demo employees, Dovecot,
 the SMTP sink, the fake Telegram Bot API and the InfraManager simulator), then runs
 `helpdesk-<service>:<tag>` for all five with host networking, each with only its own settings
-and the compose hardening (read-only root, /tmp tmpfs, no capabilities). It checks that
+and, as compose does, its own secrets as files in /run/secrets, with the compose hardening
+(read-only root, /tmp tmpfs, no capabilities). It checks that
 
 - every image keeps its HEALTHCHECK, and every container becomes ready and serves /health,
   /ready and /metrics;
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import io
 import json
 import os
@@ -43,12 +45,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpdesk_contracts.runtime.config import env_variables
 from helpdesk_gateway.i18n import I18n, Texts
 from helpdesk_sandbox.demo import person
 from helpdesk_sandbox.imsim import FIRST_NUMBER
 from helpdesk_sandbox.spool import SpooledMail
 from helpdesk_sandbox.stack import Sandbox, SandboxConfig
 from PIL import Image
+from pydantic_settings import BaseSettings
 
 from tests.support.fake_telegram import ChatMessage
 from tests.support.procs import free_port
@@ -130,20 +134,47 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, str]:
 
 
 def write_env_file(path: Path, env: dict[str, str]) -> Path:
-    """The container's whole configuration; 0600, since it holds that service's secrets."""
+    """The container's settings (no secret: those go to secret files)."""
     path.write_text("".join(f"{key}={value}\n" for key, value in sorted(env.items())))
     path.chmod(0o600)
     return path
 
 
+def secret_variables(service: str) -> set[str]:
+    """The variables the service's settings mark secret (SecretStr), shared ones included."""
+    module = importlib.import_module(f"helpdesk_{service}.settings")
+    classes = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, BaseSettings)
+        and value.__module__ == module.__name__
+    ]
+    return {v.name for cls in classes for v in env_variables(cls) if v.secret}
+
+
+def split_secrets(service: str, env: dict[str, str], directory: Path) -> dict[str, str]:
+    """Write the service's secrets as compose does (/run/secrets/<variable in lower case>, with
+    a trailing newline like an edited file) and return the settings without them."""
+    directory.mkdir(mode=0o755)
+    secret = secret_variables(service)
+    for name in sorted(secret & set(env)):
+        path = directory / name.lower()
+        path.write_text(env[name] + "\n")
+        path.chmod(0o444)  # the service runs as uid 10001
+    return {name: value for name, value in env.items() if name not in secret}
+
+
 def run_detached(engine: Engine, container: Container, workdir: Path) -> None:
-    env_file = write_env_file(workdir / f"{container.name}.env", container.env)
+    secrets = workdir / f"{container.name}.secrets"
+    settings = split_secrets(container.service, container.env, secrets)
+    env_file = write_env_file(workdir / f"{container.name}.env", settings)
     container.launched_at = time.monotonic()
     engine.must(
         "run", "--detach", "--name", container.name, "--network", "host",
         "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",  # noqa: S108 - in the container
         "--security-opt", "no-new-privileges", *engine.run_flags,
-        "--env-file", str(env_file), container.image,
+        "--env-file", str(env_file), "--volume", f"{secrets}:/run/secrets:ro", container.image,
     )  # fmt: skip
 
 
