@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from faststream import FastStream
@@ -206,4 +206,6 @@ def run(app: FastStream | Callable[[], FastStream]) -> None:
 
 
 def _program() -> str:
-    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "helpdesk"
+    """helpdesk-mailer, also when started as `python -m helpdesk_mailer`."""
+    path = PurePath(sys.argv[0] if sys.argv and sys.argv[0] else "helpdesk")
+    return (path.parent.name if path.name == "__main__.py" else path.name).replace("_", "-")
