@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +20,8 @@ from tests.support.services import REPO_ROOT
 pytestmark = pytest.mark.integration
 
 
-def test_mongodb_down_at_start_up_is_one_json_line_and_exit_1() -> None:
-    dead = free_port()  # nothing listens there: MongoDB is down
+def run_mailer(**settings: str) -> subprocess.CompletedProcess[str]:
+    dead = free_port()  # nothing listens there: MongoDB and RabbitMQ are down
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPDESK_", "MAILER_"))}
     env.update(
         HELPDESK_MONGO_URL=f"mongodb://127.0.0.1:{dead}/",
@@ -29,8 +30,9 @@ def test_mongodb_down_at_start_up_is_one_json_line_and_exit_1() -> None:
         MAILER_SMTP_HOST="127.0.0.1",
         MAILER_FROM_ADDRESS="helpdesk-bot@example.com",
         MAILER_TICKET_TO="itsm@example.com",
+        **settings,
     )
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "helpdesk_mailer"],
         cwd=REPO_ROOT,
         env=env,
@@ -39,6 +41,22 @@ def test_mongodb_down_at_start_up_is_one_json_line_and_exit_1() -> None:
         timeout=120,
         check=False,
     )
+
+
+def test_a_broken_template_stops_the_build_of_the_app_in_one_json_line(tmp_path: Path) -> None:
+    """The app factory itself fails (before any connection): still one line, exit 1."""
+    (tmp_path / "ticket").mkdir()
+    (tmp_path / "ticket" / "subject.txt.j2").write_text("{{ reference ")
+    done = run_mailer(MAILER_TEMPLATES_DIR=str(tmp_path))
+    assert done.returncode == 1
+    lines = [json.loads(line) for line in (done.stdout + done.stderr).splitlines()]
+    assert len(lines) == 1
+    assert (lines[0]["service"], lines[0]["level"]) == ("mailer", "critical")
+    assert "template ticket/subject.txt.j2" in lines[0]["exc"]
+
+
+def test_mongodb_down_at_start_up_is_one_json_line_and_exit_1() -> None:
+    done = run_mailer()
     assert done.returncode == 1
     lines = [json.loads(line) for line in (done.stdout + done.stderr).splitlines()]
     assert all(line["service"] == "mailer" for line in lines)
