@@ -50,7 +50,7 @@ from helpdesk_gateway.i18n import I18n, Texts
 from helpdesk_sandbox.demo import person
 from helpdesk_sandbox.imsim import FIRST_NUMBER
 from helpdesk_sandbox.spool import SpooledMail
-from helpdesk_sandbox.stack import Sandbox, SandboxConfig
+from helpdesk_sandbox.stack import Sandbox, SandboxConfig, SandboxError
 from PIL import Image
 from pydantic_settings import BaseSettings
 
@@ -476,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="helpdesk-images-smoke-"))
     try:
         report = smoke(engine, images, workdir)
-    except SmokeError as error:
+    except (SmokeError, SandboxError) as error:  # a failed check, or a server that failed
         print(f"images-smoke: FAILED: {error}\n(work directory: {workdir})", file=sys.stderr)
         return 1
     print(report)
