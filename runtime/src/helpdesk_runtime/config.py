@@ -2,8 +2,9 @@
 
 `load_settings(AuthSettings)` builds a service's settings from its environment (and
 `/run/secrets`); when something is wrong it prints every problem, each naming the environment
-variable to fix, and exits with status 78 (EX_CONFIG) instead of a pydantic traceback. Values are
-never echoed: a rejected secret must not reach a log.
+variable to fix (one JSON log line listing them, or one text line each with
+HELPDESK_LOG_FORMAT=text), and exits with status 78 (EX_CONFIG) instead of a pydantic
+traceback. Values are never echoed: a rejected secret must not reach a log.
 
 A placeholder is a value copied from `.env.example` and never replaced: it contains `changeme` /
 `CHANGE_ME` / `replace_me` (any case, `_`, `-` or nothing between the words), is a whole
@@ -13,10 +14,13 @@ A placeholder is a value copied from `.env.example` and never replaced: it conta
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
@@ -122,9 +126,22 @@ def load_settings[S: BaseSettings](cls: type[S], *, program: str | None = None) 
     if settings is not None and not problems:
         return settings
     name = program or _program_name()
-    lines = [f"{name}: cannot start, fix these settings (environment or /run/secrets):"]
-    lines += [f"{name}: {problem}" for problem in problems]
-    print("\n".join(lines), file=sys.stderr, flush=True)
+    if os.environ.get("HELPDESK_LOG_FORMAT", "json").strip().lower() == "text":
+        lines = [f"{name}: cannot start, fix these settings (environment or /run/secrets):"]
+        lines += [f"{name}: {problem}" for problem in problems]
+        print("\n".join(lines), file=sys.stderr, flush=True)
+    else:
+        # Logging is not configured yet (its settings are among those being loaded), so the one
+        # line is written here, shaped like every other log line of the service.
+        line = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": "critical",
+            "service": name.removeprefix("helpdesk-"),
+            "logger": "helpdesk.config",
+            "message": "cannot start, fix these settings (environment or /run/secrets)",
+            "problems": problems,
+        }
+        print(json.dumps(line, ensure_ascii=False), file=sys.stderr, flush=True)
     raise SystemExit(EX_CONFIG)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from faststream import FastStream
@@ -185,6 +187,25 @@ async def _guard(job: BackgroundJob, log: logging.Logger) -> None:
             await asyncio.sleep(5)
 
 
-def run(app: FastStream) -> None:
-    """Console-script entry: run until SIGINT/SIGTERM, then shut down gracefully."""
-    asyncio.run(app.run())
+def run(app: FastStream | Callable[[], FastStream]) -> None:
+    """Console-script entry: run until SIGINT/SIGTERM, then shut down gracefully.
+
+    Given the app's factory, a failure while building the app is caught too. Whatever ends the
+    process with an error (MongoDB or RabbitMQ unreachable at start-up, a broken template, a
+    crash) becomes one log line in the service's format, traceback inside, and exit status 1:
+    log collectors read JSON lines, and a raw traceback would be a hundred lines of noise.
+    """
+    try:
+        asyncio.run((app if isinstance(app, FastStream) else app()).run())
+    except Exception:
+        log = logging.getLogger("helpdesk")
+        if not logging.getLogger().handlers:  # failed before the runtime configured logging
+            configure_logging(_program().removeprefix("helpdesk-"))
+        log.critical("cannot run, stopping", exc_info=True)
+        raise SystemExit(1) from None
+
+
+def _program() -> str:
+    """helpdesk-mailer, also when started as `python -m helpdesk_mailer`."""
+    path = PurePath(sys.argv[0] if sys.argv and sys.argv[0] else "helpdesk")
+    return (path.parent.name if path.name == "__main__.py" else path.name).replace("_", "-")

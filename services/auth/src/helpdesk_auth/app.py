@@ -93,4 +93,4 @@ def create_app(settings: AuthSettings | None = None) -> FastStream:
 
 
 def main() -> None:
-    run(create_app(load_settings(AuthSettings, program="helpdesk-auth")))
+    run(lambda: create_app(load_settings(AuthSettings, program="helpdesk-auth")))

@@ -179,5 +179,5 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock = utc_no
 
 
 def main() -> None:
-    # A missing token or a bad value exits with one readable line per problem (status 78).
-    run(create_app(load_settings(GatewaySettings, program="helpdesk-gateway")))
+    # A missing token or a bad value exits 78 after one log line naming every problem.
+    run(lambda: create_app(load_settings(GatewaySettings, program="helpdesk-gateway")))

@@ -104,4 +104,4 @@ def create_app(settings: InboxSettings | None = None) -> FastStream:
 
 
 def main() -> None:
-    run(create_app())
+    run(create_app)

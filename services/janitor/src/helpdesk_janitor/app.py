@@ -104,4 +104,4 @@ def create_app(settings: JanitorSettings | None = None, *, clock: Clock = utc_no
 
 
 def main() -> None:
-    run(create_app())
+    run(create_app)

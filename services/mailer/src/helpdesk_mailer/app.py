@@ -73,4 +73,4 @@ def create_app(settings: MailerSettings | None = None) -> FastStream:
 
 
 def main() -> None:
-    run(create_app())
+    run(create_app)
