@@ -44,10 +44,11 @@ async def test_unmatched_mail_is_quarantined_with_its_bytes_and_reported(
     assert report.outcomes["quarantined"] == 1
     [(key, event)] = events
     assert key == "inbox.message_unmatched.v1"
-    assert event["reason"] == "no_match"
+    # A number alone, never linked by a mail with our token or reply headers: never guessed.
+    assert event["reason"] == "unknown_number"
     assert event["subject"] == "Заявка №99999 Чужая заявка"
     assert event["mailbox"] == f"{inbox_env.user}@{inbox_env.dovecot.host}"
-    assert "number 99999 not linked" in event["detail"]
+    assert "number 99999 was never linked" in event["detail"]
     kept = await inbox_env.db["inbox_quarantine"].find_one({})
     assert kept is not None
     assert str(kept["_id"]) == event["quarantine_id"]
