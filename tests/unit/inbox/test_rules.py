@@ -144,3 +144,29 @@ def test_a_number_rule_can_be_limited_to_the_subject(tmp_path: Path) -> None:
 
     assert parse_message(b"Subject: #123\n\nx\n", rules).number == "123"
     assert parse_message(b"Subject: x\n\n#123\n", rules).number is None
+
+
+def test_sighup_reload_swaps_the_rules_and_a_bad_file_keeps_the_old_ones(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from helpdesk_inbox.app import reload_rules
+    from helpdesk_inbox.process import MailProcessor
+
+    data = defaults()
+    phrases = data["phrase"]
+    assert isinstance(phrases, list)
+    phrases.insert(0, {"status": "waiting", "names": ["передан\\w*\\s+подрядчику"]})
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    processor = cast(MailProcessor, SimpleNamespace(rules=load_rules()))
+
+    assert reload_rules(processor, path) is True
+    assert parse_message(MAIL, processor.rules).status is TicketStatus.WAITING
+
+    path.write_text("{not json", "utf-8")
+    assert reload_rules(processor, path) is False
+    assert parse_message(MAIL, processor.rules).status is TicketStatus.WAITING
+    assert "rules not reloaded" in caplog.text
