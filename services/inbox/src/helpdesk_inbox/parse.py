@@ -7,6 +7,7 @@ with `problems` listed, and whatever could still be read.
 from __future__ import annotations
 
 import email
+import email.parser
 import email.policy
 import email.utils
 import re
@@ -26,6 +27,7 @@ MAX_TEXT_CHARS = 100_000
 """Rules read at most this much text: notifications are short, and it bounds regex time."""
 
 MAX_COMMENT_CHARS = 4000
+MAX_HEADER_BYTES = 4 * 1024 * 1024
 MAX_RAW_STATUS_CHARS = 256
 MAX_NUMBER_CHARS = 64
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,990}>")
@@ -370,11 +372,33 @@ def parse_message(
     try:
         return _parse(raw, rules, headers_only=headers_only, now=now)
     except Exception as exc:  # the promise is a result, not an exception, for any input
+        return _headers_of_broken(raw, rules, f"parse-error:{type(exc).__name__}", headers_only)
+
+
+def _headers_of_broken(raw: bytes, rules: Rules, problem: str, headers_only: bool) -> ParsedMail:
+    """What the header block of an unreadable mail still says: who sent it, and about what
+    (so an operator sees an InfraManager mail as unparseable, not as an outsider's)."""
+    try:
+        head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(
+            raw[:MAX_HEADER_BYTES]
+        )
+        subject, _ = decode_header_value(head.get("Subject"), rules.fallback_charsets)
+        sender, _ = decode_header_value(head.get("From"), rules.fallback_charsets)
+        found = rules.token.findall(subject[:MAX_TEXT_CHARS])
         return ParsedMail(
-            problems=(f"parse-error:{type(exc).__name__}",),
+            subject=subject[:MAX_TEXT_CHARS],
+            sender=sender[:MAX_TEXT_CHARS],
+            from_addresses=from_addresses([str(v) for v in head.get_all("From") or ()]),
+            auth_results=tuple(
+                _one_line(str(v), 2000) for v in (head.get_all("Authentication-Results") or ())
+            ),
+            token=found[0].upper() if len(set(found)) == 1 else None,
+            problems=(problem,),
             size=len(raw),
             headers_only=headers_only,
         )
+    except Exception:
+        return ParsedMail(problems=(problem,), size=len(raw), headers_only=headers_only)
 
 
 def _parse(raw: bytes, rules: Rules, *, headers_only: bool, now: datetime | None) -> ParsedMail:
