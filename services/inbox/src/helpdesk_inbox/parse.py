@@ -131,6 +131,22 @@ def _drop_summary(text: str, rules: Rules) -> str:
     return "\n".join(kept)
 
 
+def _mask_echo(text: str, rules: Rules) -> str:
+    """Without quoted segments holding our token: «[TG-...] the employee's summary»."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        found = rules.token.search(line)
+        while found is not None:
+            opened = max(line.rfind(q, 0, found.start()) for q in '«"“')
+            closing = _QUOTE_CLOSE.search(line, found.end())
+            if opened < 0 or closing is None:
+                break
+            line = line[:opened] + " " + line[closing.end() :]
+            found = rules.token.search(line, opened)
+        out.append(line)
+    return "\n".join(out)
+
+
 def _subject_view(subject: str, rules: Rules) -> str:
     # InfraManager echoes our ticket email's subject ("[TG-...] the employee's summary") in
     # its own: from our token on, the words are the employee's, never a status.
@@ -140,7 +156,7 @@ def _subject_view(subject: str, rules: Rules) -> str:
 
 def _split_texts(subject: str, body: str, rules: Rules) -> _Texts:
     body = body[:MAX_TEXT_CHARS]
-    own = _drop_summary(_cut_history(body, rules), rules)
+    own = _mask_echo(_drop_summary(_cut_history(body, rules), rules), rules)
     return _Texts(
         subject=_subject_view(subject, rules),
         own=own,
@@ -267,6 +283,13 @@ def _read_status(text: str, rules: Rules, *, subject: bool) -> _Reading | None:
             how = f"sentence:{_words(found.group('noun'))}"
             reading = _read_sentence(found.group("value"), how, rules)
             if reading is not None:
+                return reading
+    if not subject:
+        # A label inside a line ("Заявке присвоен статус «В работе»"): a status name only.
+        for found in rules.label_anywhere.finditer(text):
+            how = f"label-in-line:{_words(found.group('label'))}"
+            reading = _read_value(found.group("value"), how, rules)
+            if reading is not None and reading.phrase is not None:
                 return reading
     return None
 
