@@ -10,6 +10,7 @@ import email.utils
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import generate_latest
 
 from tests.integration.inbox.conftest import InboxEnv, new_ticket, notification, status_mail
 
@@ -40,8 +41,10 @@ async def test_a_forged_resolved_is_quarantined_and_only_the_genuine_status_is_a
         )
         report = await service.poller.poll_once()
         events = await inbox_env.events.wait_for(2)
+        metrics = generate_latest(service.runtime.metrics.registry).decode()  # what /metrics shows
 
     assert [body["status"] for body in inbox_env.events.status_changes] == ["in_progress"]
+    assert 'helpdesk_inbox_quarantined_total{reason="untrusted_sender"} 1.0' in metrics
     [unmatched] = inbox_env.events.unmatched
     assert unmatched["reason"] == "untrusted_sender"
     assert "im@example.com.evil.test is not in INBOX_TRUSTED_SENDERS" in unmatched["detail"]
