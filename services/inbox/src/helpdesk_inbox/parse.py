@@ -395,10 +395,14 @@ def parse_message(
     try:
         return _parse(raw, rules, headers_only=headers_only, now=now)
     except Exception as exc:  # the promise is a result, not an exception, for any input
-        return _headers_of_broken(raw, rules, f"parse-error:{type(exc).__name__}", headers_only)
+        return parse_headers_only(
+            raw, rules, f"parse-error:{type(exc).__name__}", headers_only=headers_only
+        )
 
 
-def _headers_of_broken(raw: bytes, rules: Rules, problem: str, headers_only: bool) -> ParsedMail:
+def parse_headers_only(
+    raw: bytes, rules: Rules, problem: str, *, headers_only: bool = False
+) -> ParsedMail:
     """What the header block of an unreadable mail still says: who sent it, and about what
     (so an operator sees an InfraManager mail as unparseable, not as an outsider's)."""
     try:

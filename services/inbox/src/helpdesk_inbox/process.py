@@ -24,7 +24,7 @@ from helpdesk_inbox.adapters.quarantine import Quarantined, QuarantineStore
 from helpdesk_inbox.changes import Verdict, status_key
 from helpdesk_inbox.correlate import Announce, Defer, Lookups, Quarantine, decide
 from helpdesk_inbox.errors import InboxError
-from helpdesk_inbox.parse import ParsedMail, parse_message
+from helpdesk_inbox.parse import ParsedMail, parse_headers_only, parse_message
 from helpdesk_inbox.rules import Rules
 from helpdesk_inbox.trust import SenderPolicy, Trust
 
@@ -52,6 +52,7 @@ class Outcome:
         return self.kind is not Kind.DEFERRED
 
 
+PARSE_TIMEOUT_SECONDS = 30.0
 EVIDENCE_BODY_BYTES = 64 * 1024
 EVIDENCE_HEADER_BYTES = 256 * 1024
 
@@ -78,20 +79,29 @@ class MailProcessor:
         *,
         senders: SenderPolicy,
         match_grace: timedelta,
+        parse_timeout: float = PARSE_TIMEOUT_SECONDS,
         clock: Clock = utc_now,
     ) -> None:
         self.links = links
         self.quarantine = quarantine
         self.rules = rules  # replaced as a whole when the rules file is read again
         self.senders = senders
+        self.parse_timeout = parse_timeout
         self.match_grace = match_grace
         self.clock = clock
 
     async def parse(self, raw: bytes, *, headers_only: bool = False) -> ParsedMail:
-        # Pure but CPU-bound on large mail: kept off the event loop.
-        return await asyncio.to_thread(
-            parse_message, raw, self.rules, headers_only=headers_only, now=self.clock()
+        # Pure but CPU-bound on large mail: kept off the event loop, and bounded in time so
+        # one pathological mail cannot hold up the mails after it (the thread is left to end).
+        rules = self.rules
+        work = asyncio.to_thread(
+            parse_message, raw, rules, headers_only=headers_only, now=self.clock()
         )
+        try:
+            return await asyncio.wait_for(work, timeout=self.parse_timeout)
+        except TimeoutError:
+            logger.warning("parsing a mail took over %ss; quarantining it", self.parse_timeout)
+            return parse_headers_only(raw, rules, f"parse-timeout:{self.parse_timeout:g}s")
 
     def trust(self, parsed: ParsedMail) -> Trust:
         return self.senders.judge(parsed.from_addresses, parsed.auth_results)
