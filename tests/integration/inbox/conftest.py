@@ -32,6 +32,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 Document = dict[str, Any]
 WATCHED = ("ticket.status_changed.v1", "inbox.message_unmatched.v1")
+TRUSTED_SENDER = "im@example.com"
+"""The simulated InfraManager's address, the one entry of INBOX_TRUSTED_SENDERS in tests."""
 
 
 def new_ticket() -> tuple[str, str]:
@@ -159,6 +161,7 @@ class InboxEnv:
             "poll_enabled": False,  # tests poll when they choose, and count what happened
             "match_grace_seconds": 0,
             "confirm_timeout_seconds": 5,
+            "trusted_senders": TRUSTED_SENDER,
         }
         values.update(overrides)
         return InboxSettings(**values)

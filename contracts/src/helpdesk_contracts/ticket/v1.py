@@ -143,12 +143,18 @@ class TicketEmailFailed(Event):
 
 
 class TicketStatus(StrEnum):
+    """What InfraManager says about a ticket. Values may be added within v1 (on_approval,
+    cancelled and reopened were): a consumer shows a value it does not know as `unknown`."""
+
     REGISTERED = "registered"
     IN_PROGRESS = "in_progress"
-    WAITING = "waiting"
+    WAITING = "waiting"  # waiting for the requester (an answer, a clarification)
+    ON_APPROVAL = "on_approval"
     RESOLVED = "resolved"
     CLOSED = "closed"
     REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    REOPENED = "reopened"
     UNKNOWN = "unknown"
 
 
@@ -172,7 +178,9 @@ class TicketStatusChanged(Event):
         default=None, description="Executor's comment or solution text.", examples=[None]
     )
     changed_at: AwareDatetime = Field(
-        description="The notification email's date.", examples=["2026-11-26T10:31:00Z"]
+        description="When the inbox received the notification (mailbox order): statuses are "
+        "ordered by it. The mail's own Date header is not trusted for order.",
+        examples=["2026-11-26T10:31:00Z"],
     )
     source_email_id: Annotated[str, StringConstraints(max_length=998)] | None = Field(
         default=None, description="Message-ID of the notification email.", examples=[None]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
@@ -28,6 +32,7 @@ from helpdesk_inbox.process import Clock, MailProcessor
 from helpdesk_inbox.rules import load_rules
 from helpdesk_inbox.settings import InboxSettings
 
+logger = logging.getLogger("helpdesk.inbox.app")
 POLL_LEASES = "inbox_poll_lease"
 """One lease per mailbox (its `_id` is the mailbox name): which replica polls it."""
 
@@ -61,6 +66,7 @@ def build_service(settings: InboxSettings, *, clock: Clock = utc_now) -> InboxSe
         links,
         quarantine,
         rules,
+        senders=settings.sender_policy(),
         match_grace=timedelta(seconds=settings.match_grace_seconds),
         clock=clock,
     )
@@ -93,9 +99,27 @@ def build_service(settings: InboxSettings, *, clock: Clock = utc_now) -> InboxSe
     async def setup() -> None:
         await links.create_indexes()
         await quarantine.create_indexes()
+        try:
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGHUP, reload_rules, processor, settings.rules_file
+            )
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
+            runtime.log.debug("SIGHUP not available; rules are read at start only")
 
     app = create_service_app(runtime, routers=[build_router(links, runtime.publisher)], setup=setup)
     return InboxService(app, runtime, links, quarantine, seen, processor, poller, relay)
+
+
+def reload_rules(processor: MailProcessor, path: Path | None) -> bool:
+    """Read the rules file again (SIGHUP); a bad file keeps the rules in use, loudly."""
+    try:
+        rules = load_rules(path)
+    except RulesError as exc:
+        logger.error("rules not reloaded, the old ones stay in use: %s", exc)
+        return False
+    processor.rules = rules
+    logger.info("rules reloaded", extra={"rules": rules.source})
+    return True
 
 
 def create_app(settings: InboxSettings | None = None) -> FastStream:

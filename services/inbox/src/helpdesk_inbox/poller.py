@@ -114,6 +114,16 @@ class Poller:
             if metrics
             else None
         )
+        self._quarantined = (
+            metrics.counter(
+                "helpdesk_inbox_quarantined",
+                "Mails set aside for an operator, by reason (untrusted_sender: not from "
+                "InfraManager).",
+                ("reason",),
+            )
+            if metrics
+            else None
+        )
         self._polls = (
             metrics.counter("helpdesk_inbox_polls", "POP3 polls, by result.", ("result",))
             if metrics
@@ -252,6 +262,8 @@ class Poller:
             report.outcomes[outcome.kind.value] += 1
             if self._mails is not None:
                 self._mails.labels(outcome=outcome.kind.value).inc()
+            if self._quarantined is not None and outcome.reason is not None:
+                self._quarantined.labels(reason=outcome.reason.value).inc()
             if outcome.kind in (Kind.ANNOUNCED, Kind.QUARANTINED):
                 self.on_written()  # wake the outbox relay
             log = logger.info if outcome.kind is not Kind.DEFERRED else logger.debug

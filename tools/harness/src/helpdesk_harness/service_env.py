@@ -37,6 +37,7 @@ def extra_env(name: str, workdir: Path) -> dict[str, str]:
             "INBOX_POP3_USER": "helpdesk@example.com",
             "INBOX_POP3_PASSWORD": "lifecycle-test-not-secret",
             "INBOX_POLL_INTERVAL_SECONDS": "3600",
+            "INBOX_TRUSTED_SENDERS": "inframanager@example.com",
         }
     if name == "gateway":
         # The gateway starts without Telegram: it consumes at once and waits (warnings only)

@@ -22,6 +22,7 @@ Logs of every process are in `workdir` (`<service>.log`, `smtp-sink.log`, ...).
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import secrets
@@ -44,7 +45,7 @@ from helpdesk_harness.rabbit import Vhost
 from helpdesk_harness.services import SERVICES, ServiceProcess, infra_env
 from helpdesk_harness.spool import SmtpSpool
 
-from helpdesk_sandbox.imsim import DEFAULT_HELPDESK_ADDRESS, FIRST_NUMBER
+from helpdesk_sandbox.imsim import DEFAULT_HELPDESK_ADDRESS, DEFAULT_SENDER, FIRST_NUMBER
 from helpdesk_sandbox.repo import find_repo_root
 
 log = logging.getLogger("helpdesk.sandbox")
@@ -404,6 +405,8 @@ class Sandbox:
                 "INBOX_POP3_USER": dovecot.user,
                 "INBOX_POP3_PASSWORD": dovecot.password,
                 "INBOX_POLL_INTERVAL_SECONDS": str(self.config.inbox_poll_seconds),
+                # Only the simulator may change a ticket, as only InfraManager may in production.
+                "INBOX_TRUSTED_SENDERS": email.utils.parseaddr(DEFAULT_SENDER)[1],
             }
         return {}
 
