@@ -70,6 +70,8 @@ class SandboxConfig:
     """Charset of the simulated notifications: mixed, utf-8, koi8-r or cp1251."""
     inbox_poll_seconds: float = 2.0
     imsim: bool = True
+    imsim_mode: str = "auto"
+    """auto: the simulator answers each ticket by itself; manual: only the console's engineer."""
     webchat: bool = True
     webchat_port: int = 0
     """0: a free port."""
@@ -226,6 +228,7 @@ class Sandbox:
         self.imsim: HelperProcess | None = None
         self.webchat: HelperProcess | None = None
         self.webchat_url = ""
+        self.console_port = 0
         self.services: dict[str, ServiceProcess] = {}
         self.auth_pepper = secrets.token_urlsafe(24)
         self._stops: list[tuple[str, Callable[[], None]]] = []
@@ -236,6 +239,11 @@ class Sandbox:
     @property
     def rabbit_url(self) -> str:
         return self.vhost.url
+
+    @property
+    def console_url(self) -> str:
+        """The InfraManager console's API (the simulator's process), "" without a simulator."""
+        return f"http://127.0.0.1:{self.console_port}/" if self.console_port else ""
 
     @property
     def real_telegram(self) -> bool:
@@ -438,10 +446,13 @@ class Sandbox:
     def _helpers(self) -> list[HelperProcess]:
         smtp = self._need(self.smtp, "the SMTP sink")
         if self.config.imsim:
+            self.console_port = free_port()
             self.imsim = HelperProcess(
                 "imsim",
                 _python(
-                    "helpdesk_sandbox.imsim",
+                    "helpdesk_sandbox.console",
+                    "--port", self.console_port,
+                    "--mode", self.config.imsim_mode,
                     "--spool", smtp.spool_dir,
                     "--maildir", self.maildir,
                     "--pace", self.config.pace,
@@ -461,6 +472,7 @@ class Sandbox:
                     "--port", self.config.webchat_port,
                     "--telegram", self._need(self.telegram, "the fake Bot API").base_url,
                     "--spool", smtp.spool_dir,
+                    *(["--console", self.console_url] if self.imsim is not None else []),
                 ),
                 self.workdir,
                 ready=_WEBCHAT_READY,
