@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,26 @@ async def test_runs_until_ctrl_c_and_leaves_no_process(tmp_path: Path) -> None:
     assert proc.returncode == 0, text
     assert "Stopped. Nothing is left running." in text
     assert still_alive(tree) == [], text
+
+
+async def test_a_taken_port_is_one_line_and_nothing_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = Path(sys.executable).parent / "helpdesk"
+        proc = await asyncio.create_subprocess_exec(
+            str(command),
+            "sandbox",
+            "--port", str(port),
+            "--workdir", str(tmp_path / "run"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert out == b""
+    (line,) = err.decode().splitlines()
+    assert f"Port {port} is in use" in line
+    assert "--port" in line
+    assert not (tmp_path / "run").exists()  # nothing started, not even its log directory

@@ -88,6 +88,8 @@ class SandboxConfig:
     helpdesk_address: str = DEFAULT_HELPDESK_ADDRESS
     keep_database: bool = False
     """With MONGO_URL: keep the sandbox database instead of dropping it on stop."""
+    mongo_db: str | None = None
+    """The database name; None: a fresh name per start (a kept sandbox uses a fixed one)."""
     start_timeout: float = 60.0
 
 
@@ -218,7 +220,7 @@ class Sandbox:
         self.config = config
         self.workdir = config.workdir
         self.vhost = Vhost(prefix="helpdesk-sandbox")
-        self.mongo_db = f"sandbox_{uuid.uuid4().hex[:12]}"
+        self.mongo_db = config.mongo_db or f"sandbox_{uuid.uuid4().hex[:12]}"
         self.mongo_url = config.mongo_url or ""
         self.mongo: MongoEcoServer | None = None
         self.slapd: SlapdServer | None = None
