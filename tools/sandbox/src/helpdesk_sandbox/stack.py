@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import shutil
 import signal
 import sys
 import time
@@ -189,12 +190,26 @@ class FakeTelegramProcess(HelperProcess):
 
     def __init__(self, workdir: Path) -> None:
         self.port = 0
-        self.token = _fake_token()
+        # The bot's id (the token's first part) is in the gateway's FSM keys: a kept workdir
+        # keeps the token, so an unfinished wizard survives a restart of the sandbox.
+        saved = workdir / "fake-telegram.token"
+        if not saved.exists():
+            saved.write_text(_fake_token())
+            saved.chmod(0o600)
+        self.token = saved.read_text().strip()
         self.base_url = ""
         super().__init__("fake-telegram", self._argv(), workdir, ready='"base_url"')
 
     def _argv(self) -> list[str]:
-        return _python("tests.support.fake_telegram", "--port", self.port, "--token", self.token)
+        # Update ids grow with the clock, so a gateway that kept its database (--keep) never
+        # takes a new fake's updates for ones it has handled already.
+        first = time.time_ns() // 1_000_000
+        return _python(
+            "tests.support.fake_telegram",
+            "--port", self.port,
+            "--token", self.token,
+            "--first-update-id", first,
+        )  # fmt: skip
 
     def launch(self) -> None:
         self.process.argv = self._argv()  # a restart asks for the port it had
@@ -334,7 +349,10 @@ class Sandbox:
             self._started_part("fake bot api", self.telegram.stop)
 
         slapd_dir = self.workdir / "slapd"
-        slapd_dir.mkdir(exist_ok=True)
+        # The directory is seeded from the demo people at every start; a kept workdir's old
+        # copy would make the seeding fail, and there is nothing in it worth keeping.
+        shutil.rmtree(slapd_dir, ignore_errors=True)
+        slapd_dir.mkdir()
         self.slapd = SlapdServer(workdir=slapd_dir)
         self.slapd.start()
         self._started_part("slapd", self.slapd.close)
