@@ -20,15 +20,19 @@ if [[ -z "${TELEGRAM_BOT_TOKEN:-}" && "$port" =~ ^[0-9]+$ && "$port" != 0 ]] \
   exit 2
 fi
 
+# RabbitMQ, if this command started it, is stopped however the command ends (a failed
+# install or start included).
+stop_rabbitmq() {
+  if [[ "${HELPDESK_STARTED_RABBITMQ:-0}" == 1 ]]; then
+    echo "Stopping RabbitMQ (started for this sandbox) ..."
+    rabbitmqctl stop >/dev/null 2>&1 || echo "RabbitMQ did not stop: run rabbitmqctl stop" >&2
+  fi
+}
+trap stop_rabbitmq EXIT
+
 # shellcheck source=.ci/install-sandbox
 . .ci/install-sandbox
 
-status=0
 # Ctrl-C reaches the sandbox, which stops everything it started and exits normally; then this
-# script goes on to stop RabbitMQ if it was the one that started it.
-uv run --frozen --no-sync helpdesk sandbox "$@" || status=$?
-if [[ "$HELPDESK_STARTED_RABBITMQ" == 1 ]]; then
-  echo "Stopping RabbitMQ (started for this sandbox) ..."
-  rabbitmqctl stop >/dev/null 2>&1 || echo "RabbitMQ did not stop: rabbitmqctl stop" >&2
-fi
-exit "$status"
+# script ends, and the trap stops RabbitMQ if it was the one that started it.
+uv run --frozen --no-sync helpdesk sandbox "$@"
