@@ -336,6 +336,20 @@ def test_employee_and_engineer_in_the_browser(
     browser.execute_script("const log = document.getElementById('log'); log.scrollTop = 1e9")
     page.assert_newest_in_view()
 
+    # A reload opens the same person's chat with the newest message in view.
+    browser.refresh()
+    page.bot_message(T("rating-thanks"))
+    page.until(
+        lambda: (
+            browser.execute_script(
+                "return [...document.querySelectorAll('#messages img')].every(i => i.complete)"
+            )
+            or None
+        ),
+        "images loaded after the reload",
+    )
+    page.assert_newest_in_view()
+
     # A phone: one column, nothing wider than the screen.
     browser.set_window_size(390, 844)
     assert page.css("nav#views button")[0].is_displayed()
