@@ -320,12 +320,20 @@ class SignIn:
         max_attempts: int = code["max_attempts"]
 
         def refuse(reason: RejectReason, attempts_left: int | None = None) -> CodeRejected:
+            retry_after = None
+            if reason is RejectReason.TOO_MANY_ATTEMPTS:
+                # A new code can be asked for only after the resend cooldown: say when, so
+                # the employee is not told "write your email again" and then refused.
+                ready = code["created_at"] + self.policy.limits.cooldown
+                wait = int((ready - self.clock()).total_seconds()) + 1
+                retry_after = wait if wait > 0 else None
             return CodeRejected(
                 correlation_id=command.message_id,
                 telegram_user_id=command.telegram_user_id,
                 chat_id=command.chat_id,
                 reason=reason,
                 attempts_left=attempts_left,
+                retry_after_seconds=retry_after,
             )
 
         if code["status"] == "used":

@@ -72,6 +72,8 @@ def reject_text(t: Texts, event: CodeRejected) -> str:
             return t("reject-wrong-code-left", attempts=event.attempts_left)
         return t("reject-wrong-code")
     wait = duration_text(t, event.retry_after_seconds)
+    if reason == RejectReason.TOO_MANY_ATTEMPTS and event.retry_after_seconds:
+        return t("reject-too-many-attempts-wait", wait=wait)
     return t(f"reject-{reason.value.replace('_', '-')}", wait=wait)
 
 

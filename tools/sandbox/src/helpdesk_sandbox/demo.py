@@ -27,6 +27,32 @@ class DemoPerson:
     disabled: bool
     telegram: User
 
+    @property
+    def language(self) -> str:
+        """The language of this person's Telegram client, which the bot answers in."""
+        return self.telegram.language_code or "ru"
+
+    @property
+    def contractor(self) -> bool:
+        return self.title.casefold() == "подрядчик"
+
+    def notes(self) -> list[str]:
+        """What a sandbox user should know before playing this person (shown in the banner)."""
+        notes = []
+        if self.language == "en":
+            notes.append("speaks English: the bot answers in English")
+        if self.disabled:
+            notes.append(
+                "disabled in the directory: the bot still says a code was sent (it never "
+                "tells which addresses exist), but no email comes and no code works"
+            )
+        if self.contractor:
+            notes.append(
+                "a contractor; the ( ) * in the directory name are there on purpose, to show "
+                "that directory look-ups escape them"
+            )
+        return notes
+
     def to_json(self) -> dict[str, object]:
         return {
             "uid": self.uid,
@@ -35,6 +61,8 @@ class DemoPerson:
             "title": self.title,
             "department": self.department,
             "disabled": self.disabled,
+            "contractor": self.contractor,
+            "language": self.language,
             "telegram_id": self.telegram.id,
         }
 

@@ -29,13 +29,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--token", default=None, help="the bot token to accept (default: new)")
     parser.add_argument("--bot-username", default=DEFAULT_BOT_USERNAME)
     parser.add_argument("--bot-name", default=DEFAULT_BOT_NAME)
+    parser.add_argument(
+        "--first-update-id", type=int, default=1, help="the first update's id (default 1)"
+    )
     return parser.parse_args(argv)
 
 
 async def main(args: argparse.Namespace) -> None:
     token = args.token or new_token()
     state = FakeTelegramState(
-        token=token, bot_username=args.bot_username, bot_first_name=args.bot_name
+        token=token,
+        bot_username=args.bot_username,
+        bot_first_name=args.bot_name,
+        first_update_id=args.first_update_id,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -164,7 +164,9 @@ def default_error_description(error_code: int, retry_after: int | None) -> str:
 
 
 class FakeTelegramState:
-    def __init__(self, *, token: str, bot_username: str, bot_first_name: str) -> None:
+    def __init__(
+        self, *, token: str, bot_username: str, bot_first_name: str, first_update_id: int = 1
+    ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_username = bot_username
@@ -182,7 +184,9 @@ class FakeTelegramState:
         self.callbacks: dict[str, CallbackRecord] = {}
         self.webhook: dict[str, Any] | None = None
         self.commands: dict[str, list[dict[str, Any]]] = {}
-        self._next_update_id = 1
+        # A bot that outlives this fake (a kept sandbox) remembers the update ids it handled:
+        # a new fake must not start again below them, as real Telegram never does.
+        self._next_update_id = first_update_id
         self._seq = itertools.count(1)
         self._file_counter = itertools.count(1)
         self._callback_counter = itertools.count(4_000_000_000_000_000_001)
