@@ -17,15 +17,16 @@ from helpdesk_contracts.auth.v1 import RequestCode, VerifyCode
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import MailFailed
 from helpdesk_runtime.broker import subscriber
+from helpdesk_runtime.optimistic import ConflictError
 from helpdesk_runtime.retry import Retry
 from pymongo.errors import ConnectionFailure
 
 from helpdesk_auth.admin import UserAdmin
-from helpdesk_auth.errors import StoreConflictError
 from helpdesk_auth.signin import SignIn
 
 SERVICE: topology.Consumer = "auth"
-TRANSIENT: tuple[type[Exception], ...] = (ConnectionFailure, StoreConflictError, TimeoutError)
+TRANSIENT: tuple[type[Exception], ...] = (ConnectionFailure, ConflictError, TimeoutError)
+"""`ConflictError` covers `StoreConflictError` (a claim race) and the optimistic loops."""
 
 
 def build_router(signin: SignIn, admin: UserAdmin, retry: Retry) -> RabbitRouter:

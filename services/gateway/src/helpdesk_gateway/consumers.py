@@ -20,16 +20,17 @@ from helpdesk_contracts.auth.v1 import CodeRejected, CodeSent, UserAuthorized, U
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.ticket.v1 import TicketEmailed, TicketEmailFailed, TicketStatusChanged
 from helpdesk_runtime.broker import subscriber
+from helpdesk_runtime.optimistic import ConflictError
 from helpdesk_runtime.retry import Retry
 from pymongo.errors import ConnectionFailure
 
 from helpdesk_gateway import admin
 from helpdesk_gateway.accounts import Accounts
 from helpdesk_gateway.context import GatewayContext
-from helpdesk_gateway.lifecycle import TicketBusyError, apply_ticket_event
+from helpdesk_gateway.lifecycle import apply_ticket_event
 
 SERVICE: topology.Consumer = "gateway"
-TRANSIENT: tuple[type[Exception], ...] = (ConnectionFailure, TicketBusyError)
+TRANSIENT: tuple[type[Exception], ...] = (ConnectionFailure, ConflictError)
 
 
 def _retrying[M: Message](

@@ -7,12 +7,12 @@ import logging
 from collections.abc import Callable
 
 from helpdesk_contracts.ticket.v1 import TicketEmailed, TicketEmailFailed, TicketStatusChanged
+from helpdesk_runtime.optimistic import CHANGED, Changed, optimistic_update
 
 from helpdesk_gateway.adapters.notifications import Notification
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain import tickets as rules
 from helpdesk_gateway.domain.tickets import Change, TicketRecord
-from helpdesk_gateway.errors import GatewayError
 from helpdesk_gateway.i18n import Texts
 from helpdesk_gateway.keyboards.tickets import stars
 from helpdesk_gateway.notifier import markup_to_doc
@@ -21,11 +21,6 @@ from helpdesk_gateway.views import status_text
 log = logging.getLogger("helpdesk.gateway.lifecycle")
 
 TicketEvent = TicketEmailed | TicketEmailFailed | TicketStatusChanged
-APPLY_ATTEMPTS = 5
-
-
-class TicketBusyError(GatewayError):
-    """The ticket changed under every attempt to apply an event (retried later)."""
 
 
 def render(t: Texts, ticket: TicketRecord, event: TicketEvent, *, ask_rating: bool) -> Notification:
@@ -55,26 +50,29 @@ async def apply_ticket_event(ctx: GatewayContext, event: TicketEvent) -> None:
     else:
         decide = lambda ticket: rules.on_status_changed(ticket, event, ctx.clock())  # noqa: E731
     message_id = str(event.message_id)
-    for _ in range(APPLY_ATTEMPTS):
+
+    async def step() -> Changed | None:
         ticket = await ctx.tickets.get(event.ticket_id)
         if ticket is None or ticket.reference != event.reference:
             log.warning(
                 "event for a ticket the gateway does not know",
                 extra={"ticket_id": event.ticket_id, "reference": event.reference},
             )
-            return
+            return None
         applied = ticket.applied(message_id)
         if applied is not None:
             # Redelivered: make sure its message was queued (the queue ignores a second copy).
             if applied.notify:
                 await _tell(ctx, ticket, event, ask_rating=applied.ask_rating)
-            return
+            return None
         change = decide(ticket)
-        if await ctx.tickets.apply(ticket, message_id, change):
-            if change.notify:
-                await _tell(ctx, ticket, event, ask_rating=change.ask_rating)
-            return
-    raise TicketBusyError(event.ticket_id)
+        if not await ctx.tickets.apply(ticket, message_id, change):
+            return CHANGED
+        if change.notify:
+            await _tell(ctx, ticket, event, ask_rating=change.ask_rating)
+        return None
+
+    await optimistic_update(step, what=f"ticket {event.ticket_id}")
 
 
 async def _tell(
