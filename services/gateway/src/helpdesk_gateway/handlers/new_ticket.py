@@ -333,7 +333,6 @@ def router(i18n: I18n) -> Router:
             draft.editing = True
             await flow.prompt(Step.CATEGORY, draft)
             return
-        await state.clear()
         await query.answer()
         log.info(
             "ticket submitted",
@@ -349,6 +348,9 @@ def router(i18n: I18n) -> Router:
             )
         finally:
             ctx.relay.notify()  # the ticket is stored either way; its event must go out
+        # The draft goes only once the employee was told: a press redelivered after a crash
+        # finds it, gets the same ticket back (one per draft) and confirms it.
+        await state.clear()
         await _close_buttons(query)
 
     @r.callback_query(WizardCb.filter(F.action == WizardAction.EDIT))
