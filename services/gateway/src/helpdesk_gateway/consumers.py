@@ -3,7 +3,6 @@ is retried by the runtime's one retry rule instead of dead-lettering a good mess
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 
 from faststream.rabbit import RabbitRouter
@@ -27,7 +26,7 @@ from pymongo.errors import ConnectionFailure
 from helpdesk_gateway import admin
 from helpdesk_gateway.accounts import Accounts
 from helpdesk_gateway.context import GatewayContext
-from helpdesk_gateway.lifecycle import apply_ticket_event
+from helpdesk_gateway.lifecycle import TicketLifecycle
 
 SERVICE: topology.Consumer = "gateway"
 TRANSIENT: tuple[type[Exception], ...] = (ConnectionFailure, ConflictError)
@@ -62,9 +61,10 @@ def build_consumers(ctx: GatewayContext, accounts: Accounts, retry: Retry) -> Ra
     on(CodeRejected, accounts.code_rejected)
     on(UserAuthorized, accounts.authorized)
     on(UserRevoked, accounts.revoked)
-    on(TicketEmailed, functools.partial(apply_ticket_event, ctx))
-    on(TicketEmailFailed, functools.partial(apply_ticket_event, ctx))
-    on(TicketStatusChanged, functools.partial(apply_ticket_event, ctx))
+    lifecycle = TicketLifecycle.of(ctx)
+    on(TicketEmailed, lifecycle.apply)
+    on(TicketEmailFailed, lifecycle.apply)
+    on(TicketStatusChanged, lifecycle.apply)
 
     async def clear_location(command: ClearLocation) -> None:
         await answer(await admin.clear_location(ctx, command))
