@@ -21,6 +21,7 @@ from helpdesk_runtime.http import OpsServer, ReadinessCheck
 from helpdesk_runtime.logs import configure_logging
 from helpdesk_runtime.metrics import Metrics
 from helpdesk_runtime.mongo import Document, create_mongo_client, ping
+from helpdesk_runtime.retry import Retry
 from helpdesk_runtime.settings import InfraSettings
 
 BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
@@ -47,6 +48,10 @@ class ServiceRuntime:
     @property
     def log(self) -> logging.Logger:
         return logging.getLogger(f"helpdesk.{self.service}")
+
+    def retry(self, transient: tuple[type[BaseException], ...]) -> Retry:
+        """The retry rule for this service's transient exceptions, with the shared limit."""
+        return Retry(self.publisher, transient, limit=self.infra.retry_limit)
 
 
 def create_runtime(service: str, infra: InfraSettings) -> ServiceRuntime:

@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRETS_DIR = Path("/run/secrets")
 
+DEFAULT_RETRY_LIMIT = 8
+"""Delayed retries of one message before it is dead-lettered (about 43 minutes with the tiers)."""
+
 
 def secrets_dir() -> Path | None:
     """Docker/Kubernetes secret files, when the directory exists (pydantic warns otherwise)."""
@@ -35,6 +38,13 @@ class InfraSettings(BaseSettings):
     publish_timeout_seconds: float = Field(default=10.0, gt=0)
     prefetch: int = Field(default=16, ge=1, le=1000)
     graceful_timeout_seconds: float = Field(default=15.0, gt=0)
+    retry_limit: int = Field(
+        default=DEFAULT_RETRY_LIMIT,
+        ge=0,
+        le=100,
+        description="Delayed retries of a message after transient failures before it is "
+        "dead-lettered; the same for every service.",
+    )
     http_host: str = Field(
         default="127.0.0.1", description="Address of /health, /ready, /metrics (0.0.0.0 in images)."
     )

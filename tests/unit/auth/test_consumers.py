@@ -8,12 +8,13 @@ from typing import Any, cast
 import pytest
 from faststream.rabbit import RabbitBroker, TestRabbitBroker
 from helpdesk_auth.admin import UserAdmin
-from helpdesk_auth.consumers import MAX_RETRIES, build_router
+from helpdesk_auth.consumers import TRANSIENT, build_router
 from helpdesk_auth.errors import StoreConflictError
 from helpdesk_auth.signin import SignIn
 from helpdesk_contracts import topology
 from helpdesk_contracts.auth.v1 import RequestCode, VerifyCode
-from helpdesk_runtime.broker import ATTEMPT_HEADER, Publisher, rabbit_exchange
+from helpdesk_runtime.broker import ATTEMPT_HEADER, rabbit_exchange
+from helpdesk_runtime.retry import DEFAULT_RETRY_LIMIT, Retry
 from pymongo.errors import AutoReconnect
 
 from tests.unit.fakes import RecordingPublisher
@@ -35,7 +36,7 @@ class FailingSignIn:
 def make_broker(signin: FailingSignIn, publisher: RecordingPublisher) -> RabbitBroker:
     broker = RabbitBroker()
     router = build_router(
-        cast(SignIn, signin), cast(UserAdmin, object()), cast(Publisher, publisher)
+        cast(SignIn, signin), cast(UserAdmin, object()), Retry(publisher, TRANSIENT)
     )
     broker.include_router(router)
     return broker
@@ -71,7 +72,7 @@ async def test_a_failure_that_outlasts_the_retries_propagates_to_the_dead_letter
                 body(),
                 exchange=rabbit_exchange(topology.COMMANDS),
                 routing_key=RequestCode.routing_key,
-                headers={ATTEMPT_HEADER: MAX_RETRIES},
+                headers={ATTEMPT_HEADER: DEFAULT_RETRY_LIMIT},
             )
     assert publisher.retries == []
 

@@ -19,7 +19,7 @@ from helpdesk_runtime.service import (
 from helpdesk_auth.adapters.ldap import LdapDirectory
 from helpdesk_auth.adapters.store import AuthStore
 from helpdesk_auth.admin import UserAdmin
-from helpdesk_auth.consumers import build_router
+from helpdesk_auth.consumers import TRANSIENT, build_router
 from helpdesk_auth.limits import LimitPolicy
 from helpdesk_auth.recheck import DirectoryRecheck
 from helpdesk_auth.settings import AuthSettings
@@ -81,7 +81,7 @@ def build(settings: AuthSettings, *, clock: Clock = utc_now) -> AuthService:
     runtime.stoppers.append(relay.stop)
     app = create_service_app(
         runtime,
-        routers=[build_router(signin, admin, runtime.publisher)],
+        routers=[build_router(signin, admin, runtime.retry(TRANSIENT))],
         setup=store.create_indexes,
     )
     return AuthService(app, runtime, store, signin, admin, recheck, relay)

@@ -40,7 +40,7 @@ from helpdesk_gateway.bot.limits import OutgoingLimitMiddleware
 from helpdesk_gateway.bot.middlewares import UserContextMiddleware
 from helpdesk_gateway.bot.runner import TelegramRunner
 from helpdesk_gateway.bot.storage import SharedClientStorage
-from helpdesk_gateway.consumers import build_consumers
+from helpdesk_gateway.consumers import TRANSIENT, build_consumers
 from helpdesk_gateway.context import Clock, GatewayContext
 from helpdesk_gateway.domain.catalogue import CatalogueHolder
 from helpdesk_gateway.domain.limiter import OutgoingLimiter
@@ -168,7 +168,10 @@ def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gatew
         await bot.session.close()
 
     app = create_service_app(
-        runtime, routers=[build_consumers(ctx, accounts)], setup=setup, teardown=teardown
+        runtime,
+        routers=[build_consumers(ctx, accounts, runtime.retry(TRANSIENT))],
+        setup=setup,
+        teardown=teardown,
     )
     return Gateway(runtime, ctx, bot, dispatcher, telegram, notifier, scheduler, app)
 

@@ -25,7 +25,7 @@ from helpdesk_inbox.adapters.links import LinkStore
 from helpdesk_inbox.adapters.pop3 import Pop3Mailbox
 from helpdesk_inbox.adapters.quarantine import QuarantineStore
 from helpdesk_inbox.adapters.seen import SeenStore
-from helpdesk_inbox.consumers import SERVICE, build_router
+from helpdesk_inbox.consumers import SERVICE, TRANSIENT, build_router
 from helpdesk_inbox.errors import RulesError
 from helpdesk_inbox.poller import Poller, PollOptions
 from helpdesk_inbox.process import Clock, MailProcessor
@@ -106,7 +106,9 @@ def build_service(settings: InboxSettings, *, clock: Clock = utc_now) -> InboxSe
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
             runtime.log.debug("SIGHUP not available; rules are read at start only")
 
-    app = create_service_app(runtime, routers=[build_router(links, runtime.publisher)], setup=setup)
+    app = create_service_app(
+        runtime, routers=[build_router(links, runtime.retry(TRANSIENT))], setup=setup
+    )
     return InboxService(app, runtime, links, quarantine, seen, processor, poller, relay)
 
 

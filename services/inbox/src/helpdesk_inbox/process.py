@@ -17,6 +17,7 @@ from bson.errors import InvalidDocument
 from helpdesk_contracts.base import utc_now
 from helpdesk_contracts.inbox.v1 import UnmatchedReason
 from helpdesk_contracts.ticket.v1 import TicketStatusChanged
+from helpdesk_runtime.optimistic import ConflictError
 from pymongo.errors import PyMongoError
 
 from helpdesk_inbox.adapters.links import LinkStore
@@ -133,7 +134,7 @@ class MailProcessor:
                 may_defer=may_defer,
                 now=now,
             )
-        except (PyMongoError, InboxError):
+        except (PyMongoError, InboxError, ConflictError):
             raise  # the store is down or busy: the whole poll stops and starts over later
         except Exception as exc:
             # A mail nobody foresaw must not stop every later poll at the same place: it is

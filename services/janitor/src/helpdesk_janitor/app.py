@@ -22,7 +22,7 @@ from helpdesk_janitor.adapters.quarantine import QuarantineStore
 from helpdesk_janitor.adapters.runs import COLLECTION as RUNS_COLLECTION
 from helpdesk_janitor.adapters.runs import RunLog
 from helpdesk_janitor.adapters.tickets import TicketStore
-from helpdesk_janitor.consumers import build_router
+from helpdesk_janitor.consumers import TRANSIENT, build_router
 from helpdesk_janitor.runner import Clock, Runner
 from helpdesk_janitor.schedule import Schedule
 from helpdesk_janitor.settings import JanitorSettings
@@ -99,7 +99,9 @@ def create_app(settings: JanitorSettings | None = None, *, clock: Clock = utc_no
         await janitor.tickets.create_indexes()
         await janitor.runs.create_indexes()
 
-    router = build_router(janitor.tickets, janitor.runner, runtime.publisher)
+    router = build_router(
+        janitor.tickets, janitor.runner, runtime.publisher, runtime.retry(TRANSIENT)
+    )
     return create_service_app(runtime, routers=[router], setup=setup)
 
 
