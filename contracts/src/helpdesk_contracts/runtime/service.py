@@ -11,6 +11,7 @@ from typing import Any
 
 from faststream import FastStream
 from faststream.rabbit import RabbitBroker, RabbitRouter
+from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -47,8 +48,16 @@ class ServiceRuntime:
         return logging.getLogger(f"helpdesk.{self.service}")
 
 
-def create_runtime(service: str, infra: InfraSettings) -> ServiceRuntime:
-    configure_logging(service, level=infra.log_level, fmt=infra.log_format)
+def create_runtime(
+    service: str, infra: InfraSettings, *, settings: BaseModel | None = None
+) -> ServiceRuntime:
+    """`settings`: the service's own settings, whose secret values the logs must never show."""
+    configure_logging(
+        service,
+        level=infra.log_level,
+        fmt=infra.log_format,
+        secrets_from=[infra] if settings is None else [infra, settings],
+    )
     metrics = Metrics(service)
     broker = create_broker(infra, service=service, metrics=metrics)
     mongo = create_mongo_client(infra, app_name=f"helpdesk-{service}")

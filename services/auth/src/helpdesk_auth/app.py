@@ -44,7 +44,7 @@ class AuthService:
 def build(settings: AuthSettings, *, clock: Clock = utc_now) -> AuthService:
     """Wire the service. Nothing connects here: the directory is first asked on demand, so
     auth starts (and answers "directory unavailable") while LDAP is down."""
-    runtime = create_runtime(SERVICE, settings.infra)
+    runtime = create_runtime(SERVICE, settings.infra, settings=settings)
     store = AuthStore(runtime.db)
     relay = OutboxRelay(runtime.publisher, store.outbox_collections)
     directory = LdapDirectory(settings)

@@ -83,7 +83,7 @@ def create_bot(settings: GatewaySettings, middleware: OutgoingLimitMiddleware) -
 def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gateway:
     # Pillow's own bomb check, in addition to the explicit one in domain/photos.py.
     Image.MAX_IMAGE_PIXELS = settings.photo_max_pixels
-    runtime = create_runtime(SERVICE, settings.infra)
+    runtime = create_runtime(SERVICE, settings.infra, settings=settings)
     db = runtime.db
     user_repo = users.UserRepository(db[users.COLLECTION])
     relay = OutboxRelay(runtime.publisher, [db[tickets.COLLECTION]])
