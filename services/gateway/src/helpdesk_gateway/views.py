@@ -72,6 +72,9 @@ def reject_text(t: Texts, event: CodeRejected) -> str:
             return t("reject-wrong-code-left", attempts=event.attempts_left)
         return t("reject-wrong-code")
     wait = duration_text(t, event.retry_after_seconds)
+    if reason == RejectReason.TOO_MANY_ATTEMPTS and event.retry_after_seconds:
+        # Locked out after wrong codes: a new code would not help before the wait is over.
+        return t("reject-locked-out", wait=wait)
     return t(f"reject-{reason.value.replace('_', '-')}", wait=wait)
 
 
