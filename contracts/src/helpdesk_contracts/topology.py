@@ -82,6 +82,7 @@ SUBSCRIPTIONS: dict[Consumer, tuple[type[Message], ...]] = {
         mail_v1.MailFailed,
         admin_v1.DeleteUser,
         admin_v1.RevokeUser,
+        admin_v1.UnrevokeUser,
         admin_v1.LookupUser,
     ),
     "mailer": (

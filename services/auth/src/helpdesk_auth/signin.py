@@ -149,6 +149,13 @@ class SignIn:
             return
 
         protect = self.policy.enumeration_protection
+        if await self.store.email_blocked(key):
+            # Revoked by an operator: answered like an address disabled in the directory.
+            if protect:
+                await self._issue_decoy(command, email, key, now)
+            else:
+                await self._refuse(command, RejectReason.ACCOUNT_DISABLED)
+            return
         try:
             found = await self.directory.lookup(email, tell_disabled=not protect)
         except DirectoryUnavailableError:

@@ -196,8 +196,15 @@ def delete_user(ctx: typer.Context, user: UserArgument) -> None:
 
 @app.command("revoke-user")
 def revoke_user(ctx: typer.Context, user: UserArgument) -> None:
-    """Block an employee's Telegram account at once, keeping the records."""
+    """Block an employee's Telegram account at once, keeping the records; by email, block the
+    address too (no new Telegram account can sign in with it)."""
     _run(ctx, admin_v1.RevokeUser, **_user(user))
+
+
+@app.command("unrevoke-user")
+def unrevoke_user(ctx: typer.Context, user: UserArgument) -> None:
+    """Lift a revoke: the account, or the address and its accounts, may sign in again."""
+    _run(ctx, admin_v1.UnrevokeUser, **_user(user))
 
 
 @app.command("lookup-user")

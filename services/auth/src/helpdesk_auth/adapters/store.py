@@ -6,6 +6,8 @@ redelivered message changes nothing twice.
 - `auth_codes`: `_id` = Telegram user id; the one current code (only its HMAC), its attempts.
 - `auth_attempts`: `_id` = message_id of a handled command; rate-limit counts and idempotency
   for answers that belong to no code (rejections, admin answers).
+- `auth_blocked_emails`: `_id` = address key; addresses an operator revoked (no account may
+  sign in with them until unrevoked). Never expires.
 - `auth_lockouts`: `_id` = `account:<telegram id>` or `email:<address key>`; consecutive wrong
   codes and the lockout they caused.
 Each has a TTL index on `purge_at`, set only on documents that may go.
@@ -32,6 +34,7 @@ USERS = "auth_users"
 CODES = "auth_codes"
 ATTEMPTS = "auth_attempts"
 LOCKOUTS = "auth_lockouts"
+BLOCKED_EMAILS = "auth_blocked_emails"
 
 ATTEMPT_RETENTION = timedelta(hours=25)
 """Longer than the daily limit window; also keeps an undelivered answer well past a relay
@@ -61,6 +64,7 @@ class AuthStore:
         self.codes: AsyncCollection[Document] = db[CODES]
         self.attempts: AsyncCollection[Document] = db[ATTEMPTS]
         self.lockouts: AsyncCollection[Document] = db[LOCKOUTS]
+        self.blocked_emails: AsyncCollection[Document] = db[BLOCKED_EMAILS]
 
     @property
     def outbox_collections(self) -> list[AsyncCollection[Document]]:
@@ -311,6 +315,32 @@ class AuthStore:
         result = await self.users.update_one(
             {"_id": telegram_user_id, "status": ACTIVE},
             {"$set": changes, "$push": {OUTBOX_FIELD: outbox_entry(event)}},
+        )
+        return result.modified_count == 1
+
+    async def block_email(self, email_key: str, *, at: datetime, by: str) -> None:
+        await self.blocked_emails.update_one(
+            {"_id": email_key},
+            {"$setOnInsert": {"blocked_at": at, "blocked_by": by}},
+            upsert=True,
+        )
+
+    async def unblock_email(self, email_key: str) -> bool:
+        result = await self.blocked_emails.delete_one({"_id": email_key})
+        return result.deleted_count == 1
+
+    async def email_blocked(self, email_key: str) -> bool:
+        return await self.blocked_emails.find_one({"_id": email_key}) is not None
+
+    async def void_codes_for_email(self, email_key: str, reason: str) -> None:
+        await self.codes.update_many(
+            {"email_key": email_key, "status": "active"},
+            {"$set": {"status": "void", "void_reason": reason}},
+        )
+
+    async def unblock(self, telegram_user_id: int) -> bool:
+        result = await self.users.update_one(
+            {"_id": telegram_user_id, "blocked": True}, {"$unset": {"blocked": ""}}
         )
         return result.modified_count == 1
 
