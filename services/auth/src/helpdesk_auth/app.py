@@ -90,6 +90,7 @@ def build(settings: AuthSettings, *, clock: Clock = utc_now) -> AuthService:
         notify=relay.notify,
         interval=timedelta(seconds=settings.recheck_interval_seconds),
         batch_size=settings.recheck_batch_size,
+        max_unverified=timedelta(seconds=settings.recheck_max_unverified_seconds),
     )
     runtime.jobs += [relay.run, recheck.run_forever]
     runtime.stoppers.append(relay.stop)

@@ -130,6 +130,12 @@ class AuthSettings(BaseSettings):
         default=3600, ge=60, description="How often each authorised user is looked up again."
     )
     recheck_batch_size: int = Field(default=100, ge=1, le=5000)
+    recheck_max_unverified_seconds: int = Field(
+        default=86_400,
+        ge=0,
+        description="While the directory cannot be asked, a user not verified for this long is "
+        "revoked (they sign in again once it answers); 0 keeps everyone while it is down.",
+    )
 
     @field_validator("code_pepper")
     @classmethod
