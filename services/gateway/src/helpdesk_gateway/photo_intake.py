@@ -13,6 +13,7 @@ import contextlib
 import io
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -175,6 +176,7 @@ class PhotoIntake:
             filename=f"photo-{len(draft.photos) + 1}.jpg",
             owner=message.from_user.id if message.from_user else message.chat.id,
             now=self.ctx.clock(),
+            draft_expires_at=draft.expires_at(timedelta(seconds=settings.draft_max_age_seconds)),
         )
         draft.photos.append(
             DraftPhoto(

@@ -68,6 +68,12 @@ class GatewaySettings(BaseSettings):
     album_quiet_seconds: float = Field(
         default=0.6, ge=0, description="How long to wait for the rest of an album."
     )
+    draft_max_age_seconds: int = Field(
+        default=86_400,
+        ge=600,
+        description="A ticket draft (and its photos) is dropped this long after it was started; "
+        "keep it below the janitor's JANITOR_ABANDONED_HOURS.",
+    )
     my_tickets_limit: int = Field(default=10, ge=1, le=50)
     display_timezone: str = Field(
         default="Europe/Moscow", description="Time zone of dates shown to users (IANA name)."
