@@ -75,6 +75,19 @@ class GatewaySettings(BaseSettings):
         "keep it below the janitor's JANITOR_ABANDONED_HOURS.",
     )
     my_tickets_limit: int = Field(default=10, ge=1, le=50)
+
+    # Personal data
+    personal_data_grace_days: int = Field(
+        default=30,
+        ge=0,
+        description="After `helpdesk-admin delete-user`, the person's data in their tickets "
+        "(name, email, phone, Telegram ids, free text) is erased after this many days.",
+    )
+    ticket_retention_days: int = Field(
+        default=365,
+        ge=0,
+        description="Tickets are deleted this many days after submission; 0 keeps them.",
+    )
     display_timezone: str = Field(
         default="Europe/Moscow", description="Time zone of dates shown to users (IANA name)."
     )
