@@ -37,7 +37,7 @@ from helpdesk_gateway.bot.albums import AlbumCollector
 from helpdesk_gateway.bot.dispatcher import GatewayDispatcher
 from helpdesk_gateway.bot.fsm import FsmAccess
 from helpdesk_gateway.bot.limits import OutgoingLimitMiddleware
-from helpdesk_gateway.bot.middlewares import DraftExpiry, UserContextMiddleware
+from helpdesk_gateway.bot.middlewares import UserContextMiddleware
 from helpdesk_gateway.bot.runner import TelegramRunner
 from helpdesk_gateway.bot.storage import SharedClientStorage
 from helpdesk_gateway.consumers import build_consumers
@@ -135,7 +135,6 @@ def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gatew
         ctx=ctx,
     )
     dispatcher.update.outer_middleware(UserContextMiddleware(ctx))
-    dispatcher.update.outer_middleware(DraftExpiry(ctx))
     dispatcher.include_router(build_router(ctx.i18n))
     telegram = TelegramRunner(bot, dispatcher, settings, ctx.i18n)
     scheduler = Scheduler(ctx)

@@ -58,30 +58,29 @@ class DraftExpiry(BaseMiddleware):
 
     The janitor deletes photos of unsent drafts only after that age, so a draft is either whole
     or gone with a message, never sent without its photos. The user's action is not carried
-    out: it belonged to the dropped draft.
+    out: it belonged to the dropped draft. Registered on the wizard's routers only (after
+    their filters matched), so other updates pay no extra read.
     """
-
-    def __init__(self, ctx: GatewayContext) -> None:
-        self.ctx = ctx
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         state: FSMContext | None = data.get("state")
+        ctx: GatewayContext | None = data.get("ctx")
         chat: Chat | None = data.get("event_chat")
-        if state is None or chat is None or "t" not in data:
+        if state is None or ctx is None or chat is None or "t" not in data:
             return await handler(event, data)
         raw = (await state.get_data()).get("draft")
         if not raw:
             return await handler(event, data)
         draft = TicketDraft.model_validate(raw)
-        max_age = timedelta(seconds=self.ctx.settings.draft_max_age_seconds)
-        if not draft.expired(self.ctx.clock(), max_age):
+        max_age = timedelta(seconds=ctx.settings.draft_max_age_seconds)
+        if not draft.expired(ctx.clock(), max_age):
             return await handler(event, data)
-        await self.ctx.attachments.discard(draft.photo_ids())
+        await ctx.attachments.discard(draft.photo_ids())
         await state.clear()
         t: Texts = data["t"]
-        hours = max(1, self.ctx.settings.draft_max_age_seconds // 3600)
-        if isinstance(event, Update) and event.callback_query is not None:
-            await event.callback_query.answer()
+        hours = max(1, ctx.settings.draft_max_age_seconds // 3600)
+        if isinstance(event, CallbackQuery):
+            await event.answer()
         await data["bot"].send_message(chat.id, t("draft-expired", hours=hours))
         return None
 
