@@ -7,7 +7,13 @@ Against real slapd, RabbitMQ and the Mongo-wire server.
 from __future__ import annotations
 
 import pytest
-from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome, RevokeUser, UnrevokeUser
+from helpdesk_contracts.admin.v1 import (
+    AdminCommandCompleted,
+    LookupUser,
+    Outcome,
+    RevokeUser,
+    UnrevokeUser,
+)
 from helpdesk_contracts.auth.v1 import CodeSent, RejectReason, UserAuthorized
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import SendMail
@@ -74,5 +80,8 @@ async def test_an_address_can_be_revoked_before_anyone_signed_in_with_it(
     assert (done.outcome, done.result["revoked"]) == (Outcome.DONE, [])
     refused = await world.refused(9101, MARIA)
     assert refused.reason is RejectReason.ACCOUNT_DISABLED
+    # The operator can see why.
+    looked_up = await command(world, LookupUser(requested_by="ops", email=MARIA))
+    assert (looked_up.outcome, looked_up.result["address_blocked"]) == (Outcome.DONE, True)
     nothing = await command(world, UnrevokeUser(requested_by="ops", telegram_user_id=9101))
     assert nothing.outcome is Outcome.NOT_FOUND

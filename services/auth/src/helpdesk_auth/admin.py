@@ -53,6 +53,12 @@ class UserAdmin:
             outcome, detail, result = await self._revoke(command, targets)
         elif isinstance(command, UnrevokeUser) and command.email is not None:
             outcome, detail, result = await self._unrevoke(command, targets)
+        elif isinstance(command, LookupUser) and command.email is not None:
+            blocked = await self.store.email_blocked(email_key(command.email))
+            result = {**_lookup(targets), "address_blocked": blocked}
+            found = bool(targets) or blocked
+            outcome = Outcome.DONE if found else Outcome.NOT_FOUND
+            detail = f"{len(targets)} user(s)" + (", address blocked" if blocked else "")
         elif not targets:
             outcome, detail, result = Outcome.NOT_FOUND, "no such user", {}
         elif isinstance(command, UnrevokeUser):
