@@ -53,3 +53,23 @@ async def test_a_draft_within_its_max_age_is_kept(world: World) -> None:
     saved = await world.reply(user)
     assert saved.visible_text.startswith("Сохранено фото: 1.")
     assert await world.db["attachments.files"].count_documents({}) == 1
+
+
+async def test_a_draft_nobody_comes_back_to_is_forgotten_with_its_photos(world: World) -> None:
+    tg, user = world.tg, new_user()
+    await at_photo_step(world, user)
+    await tg.send_photo(user, jpeg(13))
+    await world.reply(user)
+    fsm = world.db["gateway_fsm"]
+    assert await fsm.count_documents({"data.draft": {"$exists": True}}) == 1
+
+    # A week after it expired, it is still there to be explained to its owner...
+    world.clock.advance(world.settings.draft_max_age_seconds + 7 * 86_400 - 60)
+    await world.g.scheduler.personal_data()
+    assert await fsm.count_documents({"data.draft": {"$exists": True}}) == 1
+    # ...then its text and photos go.
+    world.clock.advance(120)
+    await world.g.scheduler.personal_data()
+    assert await fsm.count_documents({"data.draft": {"$exists": True}}) == 0
+    assert await fsm.count_documents({"state": {"$regex": "^NewTicket:"}}) == 0
+    assert await world.db["attachments.files"].count_documents({}) == 0

@@ -33,13 +33,14 @@ from PIL import Image
 from helpdesk_gateway.accounts import Accounts
 from helpdesk_gateway.adapters import notifications, tickets, updates, users
 from helpdesk_gateway.adapters.attachments import AttachmentStore
+from helpdesk_gateway.adapters.drafts import AbandonedDrafts
 from helpdesk_gateway.bot.albums import AlbumCollector
 from helpdesk_gateway.bot.dispatcher import GatewayDispatcher
 from helpdesk_gateway.bot.fsm import FsmAccess
 from helpdesk_gateway.bot.limits import OutgoingLimitMiddleware
 from helpdesk_gateway.bot.middlewares import UserContextMiddleware
 from helpdesk_gateway.bot.runner import TelegramRunner
-from helpdesk_gateway.bot.storage import SharedClientStorage
+from helpdesk_gateway.bot.storage import FSM_COLLECTION, SharedClientStorage
 from helpdesk_gateway.consumers import build_consumers
 from helpdesk_gateway.context import Clock, GatewayContext
 from helpdesk_gateway.domain.catalogue import CatalogueHolder
@@ -137,7 +138,7 @@ def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gatew
     dispatcher.update.outer_middleware(UserContextMiddleware(ctx))
     dispatcher.include_router(build_router(ctx.i18n))
     telegram = TelegramRunner(bot, dispatcher, settings, ctx.i18n)
-    scheduler = Scheduler(ctx)
+    scheduler = Scheduler(ctx, AbandonedDrafts(db[FSM_COLLECTION], ctx.attachments))
     accounts = Accounts(ctx, FsmAccess(dispatcher, bot.id))
 
     # Named jobs: the "started" log line lists them.

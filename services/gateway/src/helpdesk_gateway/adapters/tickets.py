@@ -61,6 +61,7 @@ class TicketRepository:
         await self.collection.create_index("draft_id", unique=True)
         await self.collection.create_index([("user_id", ASCENDING), ("submitted_at", DESCENDING)])
         await self.collection.create_index("submitted_at")
+        await self.collection.create_index("erase_after", sparse=True)
         await self.collection.create_index(
             [("status", ASCENDING), ("rating.requested_at", ASCENDING)]
         )
