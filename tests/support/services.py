@@ -13,6 +13,7 @@ from typing import Any
 
 from helpdesk_contracts.topology import Consumer
 
+from tests.support import admin_keys
 from tests.support.procs import ServerProcess, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +28,7 @@ def infra_env(*, rabbit_url: str, mongo_url: str, mongo_db: str) -> dict[str, st
         "HELPDESK_MONGO_DB": mongo_db,
         "HELPDESK_LOG_FORMAT": "json",
         "HELPDESK_LOG_LEVEL": "INFO",
+        **admin_keys.env(),
     }
 
 

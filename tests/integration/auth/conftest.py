@@ -34,6 +34,7 @@ from helpdesk_contracts.mail.v1 import SendMail
 from helpdesk_contracts.runtime.settings import InfraSettings
 from pydantic import JsonValue, SecretStr
 
+from tests.support import admin_keys
 from tests.support.bus import Bus as SupportBus
 from tests.support.handlers import HandlerTracker
 from tests.support.ldap_server import SlapdServer
@@ -172,7 +173,7 @@ class AuthWorld:
 
             async def delays_empty() -> bool:
                 for tier in topology.DELAY_TIERS_SECONDS:
-                    name = topology.delay_queue_name(tier)
+                    name = topology.delay_queue_name("auth", tier)
                     queue = await channel.declare_queue(name, passive=True)
                     if queue.declaration_result.message_count:
                         return False
@@ -247,6 +248,7 @@ def auth_settings(
             mongo_url=SecretStr(mongo_url),
             mongo_db=mongo_db_name,
             graceful_timeout_seconds=5.0,
+            admin_public_keys=admin_keys.PUBLIC_KEYS,
         )
         values: dict[str, Any] = {
             "code_pepper": SecretStr(PEPPER),

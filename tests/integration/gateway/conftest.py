@@ -29,6 +29,7 @@ from helpdesk_gateway.settings import GatewaySettings
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.support import admin_keys
 from tests.support.bus import Bus
 from tests.support.fake_telegram.client import FakeTelegramClient
 from tests.support.fake_telegram.models import ChatMessage, User
@@ -209,6 +210,7 @@ def gateway_settings(
             mongo_db=db_name,
             log_format="text",
             graceful_timeout_seconds=5,
+            admin_public_keys=admin_keys.PUBLIC_KEYS,
         ),
         "polling_timeout_seconds": 5,
         "per_chat_rate": 50.0,

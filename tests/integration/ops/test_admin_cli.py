@@ -30,6 +30,7 @@ from helpdesk_contracts.runtime.settings import InfraSettings
 from pydantic import JsonValue, SecretStr
 
 from tests.integration.ops.admin_cli import run_admin
+from tests.support import admin_keys
 from tests.unit.ops.test_report_render import FIGURES
 
 pytestmark = pytest.mark.integration
@@ -76,7 +77,11 @@ class FakeServices:
 
 @pytest.fixture
 async def services(rabbit_url: str) -> AsyncIterator[FakeServices]:
-    broker = create_broker(InfraSettings(rabbit_url=SecretStr(rabbit_url)), service="fake")
+    broker = create_broker(
+        InfraSettings(rabbit_url=SecretStr(rabbit_url)),
+        service="fake",
+        guard=admin_keys.guard("fake"),
+    )
     fake = FakeServices(broker)
 
     @subscriber(broker, "auth", admin_v1.RevokeUser)

@@ -22,6 +22,7 @@ from helpdesk_contracts.runtime.broker import Publisher, create_broker, declare_
 from helpdesk_contracts.runtime.settings import InfraSettings
 from pydantic import SecretStr
 
+from tests.support import admin_keys
 from tests.support.procs import ServerProcess
 from tests.support.services import REPO_ROOT, infra_env
 
@@ -36,7 +37,7 @@ async def _publish(rabbit_url: str, count: int) -> list[str]:
     try:
         await declare_topology(broker)
         publisher = Publisher(broker, timeout=10)
-        commands = [RunJanitor(requested_by="test") for _ in range(count)]
+        commands = [admin_keys.sign(RunJanitor(requested_by="test")) for _ in range(count)]
         for command in commands:
             await publisher.publish(command)
         return [str(command.message_id) for command in commands]

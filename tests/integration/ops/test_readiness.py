@@ -25,6 +25,7 @@ from helpdesk_contracts.runtime.service import create_runtime, create_service_ap
 from helpdesk_contracts.runtime.settings import InfraSettings
 from pydantic import SecretStr
 
+from tests.support import admin_keys
 from tests.support.mongo import MongoEcoServer
 from tests.support.procs import free_port
 from tests.support.tcp_proxy import TcpProxy
@@ -43,6 +44,7 @@ def _app(
         mongo_db="readiness",
         mongo_timeout_ms=500,
         http_port=http_port,
+        admin_public_keys=admin_keys.PUBLIC_KEYS,
     )
     runtime = create_runtime("readytest", infra)
     router = RabbitRouter()
@@ -131,7 +133,7 @@ async def _publish(rabbit_url: str, command: RunJanitor) -> None:
     broker = create_broker(InfraSettings(rabbit_url=SecretStr(rabbit_url)), service="test")
     await broker.connect()
     try:
-        await Publisher(broker, timeout=10).publish(command)
+        await Publisher(broker, timeout=10).publish(admin_keys.sign(command))
     finally:
         await broker.stop()
 

@@ -7,13 +7,15 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from faststream import FastStream
 from faststream.rabbit import RabbitBroker, RabbitRouter
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from helpdesk_contracts import topology
+from helpdesk_contracts.runtime.audit import NONCE_COLLECTION, AdminGuard, NonceStore
 from helpdesk_contracts.runtime.broker import Publisher, create_broker, declare_topology
 from helpdesk_contracts.runtime.http import OpsServer, ReadinessCheck
 from helpdesk_contracts.runtime.logs import configure_logging
@@ -37,6 +39,7 @@ class ServiceRuntime:
     mongo: AsyncMongoClient[Document]
     db: AsyncDatabase[Document]
     metrics: Metrics
+    guard: AdminGuard
     jobs: list[BackgroundJob] = field(default_factory=list)
     stoppers: list[GracefulStop] = field(default_factory=list)
     """Run on shutdown after the consumers stopped and before the jobs are cancelled."""
@@ -50,16 +53,25 @@ class ServiceRuntime:
 def create_runtime(service: str, infra: InfraSettings) -> ServiceRuntime:
     configure_logging(service, level=infra.log_level, fmt=infra.log_format)
     metrics = Metrics(service)
-    broker = create_broker(infra, service=service, metrics=metrics)
     mongo = create_mongo_client(infra, app_name=f"helpdesk-{service}")
+    db = mongo[infra.mongo_db]
+    guard = AdminGuard(
+        service=service,
+        public_keys=infra.admin_public_keys,
+        nonces=NonceStore(db[NONCE_COLLECTION]),
+    )
+    broker = create_broker(infra, service=service, metrics=metrics, guard=guard)
+    publisher = Publisher(broker, timeout=infra.publish_timeout_seconds, metrics=metrics)
+    guard.publisher = publisher  # rejections are answered like any AdminCommandCompleted
     return ServiceRuntime(
         service=service,
         infra=infra,
         broker=broker,
-        publisher=Publisher(broker, timeout=infra.publish_timeout_seconds, metrics=metrics),
+        publisher=publisher,
         mongo=mongo,
-        db=mongo[infra.mongo_db],
+        db=db,
         metrics=metrics,
+        guard=guard,
     )
 
 
@@ -114,7 +126,16 @@ def create_service_app(
             log.error("MongoDB does not answer: %s", type(exc).__name__)
             raise
         await runtime.broker.connect()
-        await declare_topology(runtime.broker)
+        own = runtime.infra.declare_topology == "own" and runtime.service in topology.CONSUMERS
+        await declare_topology(
+            runtime.broker, only=cast(topology.Consumer, runtime.service) if own else None
+        )
+        if _takes_admin_commands(runtime) and isinstance(runtime.guard.nonces, NonceStore):
+            await runtime.guard.nonces.ensure_indexes()
+            if not runtime.guard.public_keys:
+                log.warning(
+                    "HELPDESK_ADMIN_PUBLIC_KEYS is empty: every admin command will be rejected"
+                )
         if setup is not None:
             await setup()
 
@@ -166,6 +187,11 @@ def create_service_app(
         on_shutdown=[on_shutdown],
         after_shutdown=[after_shutdown],
     )
+
+
+def _takes_admin_commands(runtime: ServiceRuntime) -> bool:
+    names = {getattr(getattr(s, "queue", None), "name", None) for s in runtime.broker.subscribers}
+    return bool(names & runtime.guard.queues.keys())
 
 
 def _name(stop: GracefulStop) -> str:
