@@ -143,15 +143,18 @@ def definitions(
     vhost: str = "/",
     user_prefix: str = SERVICE_USER_PREFIX,
     operators_user: str = "helpdesk-ops",
+    broker_admin_user: str = "helpdesk-broker-admin",
 ) -> dict[str, Any]:
     """A RabbitMQ definitions document: the whole topology and every account's permissions.
 
     Users carry the placeholder `password_hash` `@@<user>@@`; the broker's entrypoint
-    (deploy/rabbitmq/entrypoint.sh) replaces it with the hash of that user's secret.
+    (deploy/rabbitmq/render-definitions.sh) replaces it with the hash of that user's secret.
+    The broker administrator (management UI, `rabbitmqctl`-level work) is no service's account.
     """
-    users = [f"{user_prefix}{c}" for c in topology.CONSUMERS] + [operators_user]
     rights = {f"{user_prefix}{c}": SERVICES[c] for c in topology.CONSUMERS}
     rights[operators_user] = OPERATORS
+    rights[broker_admin_user] = Permission(configure=".*", write=".*", read=".*")
+    users = list(rights)
     bindings = topology.all_bindings()
     queues: dict[str, dict[str, Any]] = {}
     for binding in bindings:
@@ -162,7 +165,7 @@ def definitions(
                 "name": user,
                 "password_hash": f"@@{user}@@",
                 "hashing_algorithm": "rabbit_password_hashing_sha256",
-                "tags": [],
+                "tags": ["administrator"] if user == broker_admin_user else [],
             }
             for user in users
         ],
