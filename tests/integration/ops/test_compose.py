@@ -89,7 +89,15 @@ def test_every_service_builds_from_its_own_dockerfile(project: Path) -> None:
         environment = service["environment"]
         assert environment["HELPDESK_HTTP_PORT"] == "8080"
         assert environment["HELPDESK_HTTP_HOST"] == "0.0.0.0"  # noqa: S104 - container port
-        assert environment["HELPDESK_MONGO_URL"].endswith("replicaSet=rs0")
+        # Its own broker and database accounts (the dev passwords of .env.example).
+        assert environment["HELPDESK_RABBIT_URL"] == (
+            f"amqp://helpdesk-{name}:dev-rabbit-{name}@rabbitmq:5672/"
+        )
+        assert environment["HELPDESK_MONGO_URL"] == (
+            f"mongodb://helpdesk-{name}:dev-mongo-{name}@mongodb:27017/helpdesk"
+            "?replicaSet=rs0&authSource=helpdesk"
+        )
+        assert environment["HELPDESK_DECLARE_TOPOLOGY"] == "own"
         assert service["read_only"] is True
         assert "ALL" in service["cap_drop"]
     for infrastructure in ("rabbitmq", "mongodb"):
