@@ -9,6 +9,7 @@ answered `AdminCommandCompleted(rejected)` with the reason, and audited with it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -240,3 +241,30 @@ async def test_a_retry_of_an_accepted_command_is_not_taken_for_a_replay(
     await eventually(lambda: len(janitor.ran) == 2, what="the retry ran")
     reasons = [r.__dict__["reason"] for r in caplog.records if r.name == "helpdesk.audit"]
     assert reasons == ["signature verified", "redelivery of an accepted command"]
+
+
+@pytest.mark.parametrize("body", [b"not json {", b'{"requested_by": 42}'])
+async def test_a_body_that_is_no_command_is_audited_and_dead_lettered(
+    janitor: Janitor, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
+    await janitor.send(body, exchange="helpdesk.admin", routing_key=RunJanitor.routing_key)
+
+    def audited() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.__dict__.get("verdict") == "malformed"]
+
+    await eventually(lambda: len(audited()) == 1, what="the malformed command was audited")
+    [line] = audited()
+    assert line.getMessage() == "admin command received"
+    assert (line.__dict__["command"], line.__dict__["exchange"]) == (
+        RunJanitor.routing_key,
+        "helpdesk.admin",
+    )
+    dlq = await janitor.channel.declare_queue(topology.dlq_name(QUEUE), passive=True)
+    dead = await dlq.get(no_ack=True, fail=False, timeout=5)
+    for _ in range(100):
+        if dead is not None:
+            break
+        await asyncio.sleep(0.1)
+        dead = await dlq.get(no_ack=True, fail=False, timeout=5)
+    assert dead is not None and dead.body == body
+    assert janitor.ran == []
