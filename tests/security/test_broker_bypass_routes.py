@@ -22,8 +22,8 @@ from helpdesk_admin import permissions
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin import v1 as admin_v1
 from helpdesk_contracts.auth.v1 import UserAuthorized
-from helpdesk_contracts.runtime.broker import create_broker, declare_topology
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.broker import create_broker, declare_topology
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
 from tests.support.rabbit_accounts import Account, create_account, delete_account

@@ -20,13 +20,13 @@ import pytest
 from faststream.rabbit import RabbitRouter
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome, RunJanitor
-from helpdesk_contracts.runtime import signing
-from helpdesk_contracts.runtime.broker import subscriber
-from helpdesk_contracts.runtime.service import create_runtime, create_service_app
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_harness import admin_keys
+from helpdesk_runtime import signing
+from helpdesk_runtime.broker import subscriber
+from helpdesk_runtime.service import create_runtime, create_service_app
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
-from tests.support import admin_keys
 from tests.support.bus import Bus
 from tests.support.wait import eventually
 

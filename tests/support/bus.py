@@ -18,8 +18,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from helpdesk_contracts.base import AdminCommand, Message
 from helpdesk_contracts.catalog import message_type
-
-from tests.support import admin_keys
+from helpdesk_harness import admin_keys
 
 Binding = tuple[str, str]
 """(exchange, routing key pattern)."""

@@ -1,7 +1,7 @@
 """Broker accounts for tests: a user with given permissions on a test vhost, deleted after.
 
 Created through the management API when it is on, else with `rabbitmqctl`, like the vhosts
-(tests/support/rabbit.py). The permissions come from `helpdesk_admin.permissions`, the same
+(helpdesk_harness.rabbit). The permissions come from `helpdesk_admin.permissions`, the same
 objects `helpdesk-admin permissions` prints, so the tests check what operators apply.
 """
 
@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from helpdesk_admin.permissions import Permission
-
-from tests.support.rabbit import _management, _rabbitmqctl
+from helpdesk_harness.rabbit import _management, _rabbitmqctl
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,7 +97,7 @@ class Command(Message):
 
 
 class AdminSignature(BaseModel):
-    """An operator's Ed25519 signature over an admin command (see runtime/signing.py)."""
+    """An operator's Ed25519 signature over an admin command (see helpdesk_runtime/signing.py)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 

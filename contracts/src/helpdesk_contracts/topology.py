@@ -20,14 +20,17 @@ By default a service declares the whole topology at start-up, so a command publi
 consumer first started waits in its queue instead of being returned. With per-service accounts
 (`HELPDESK_DECLARE_TOPOLOGY=own`) it declares only its own queues and exchanges; the rest comes
 from the broker's definitions file (deploy/rabbitmq/definitions.json).
+
+The topology is plain data (`Exchange`, `Queue`, `Binding`) so that this package needs pydantic
+only; `helpdesk_runtime.broker` turns it into FastStream objects.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Literal
 
 from helpdesk_contracts.admin import v1 as admin_v1
 from helpdesk_contracts.auth import v1 as auth_v1
@@ -55,17 +58,40 @@ DELAY_TIERS_SECONDS: tuple[int, ...] = (1, 5, 30, 120, 600)
 
 UNROUTED_MAX_LENGTH = 10_000
 
-EVENTS = RabbitExchange(
-    EVENTS_EXCHANGE,
-    type=ExchangeType.TOPIC,
-    durable=True,
-    arguments={"alternate-exchange": UNROUTED_EXCHANGE_NAME},
-)
-COMMANDS = RabbitExchange(COMMANDS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
-ADMIN = RabbitExchange(ADMIN_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
-UNROUTED = RabbitExchange(UNROUTED_EXCHANGE_NAME, type=ExchangeType.FANOUT, durable=True)
 
-EXCHANGES: dict[str, RabbitExchange] = {
+def _frozen(arguments: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(arguments or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """A durable exchange.
+
+    `declare=False` marks a reference that is only looked up (`passive`), never declared.
+    """
+
+    name: str
+    type: Literal["topic", "direct", "fanout"]
+    arguments: Mapping[str, Any] = field(default_factory=lambda: _frozen(None), hash=False)
+    declare: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """A durable queue; `routing_key` is the key it is bound with on its main exchange."""
+
+    name: str
+    quorum: bool
+    routing_key: str = ""
+    arguments: Mapping[str, Any] = field(default_factory=lambda: _frozen(None), hash=False)
+
+
+EVENTS = Exchange(EVENTS_EXCHANGE, "topic", _frozen({"alternate-exchange": UNROUTED_EXCHANGE_NAME}))
+COMMANDS = Exchange(COMMANDS_EXCHANGE, "topic")
+ADMIN = Exchange(ADMIN_EXCHANGE, "topic")
+UNROUTED = Exchange(UNROUTED_EXCHANGE_NAME, "fanout")
+
+EXCHANGES: dict[str, Exchange] = {
     EVENTS_EXCHANGE: EVENTS,
     COMMANDS_EXCHANGE: COMMANDS,
     ADMIN_EXCHANGE: ADMIN,
@@ -161,40 +187,33 @@ def redeliver_exchange_name(consumer: str) -> str:
     return f"{REDELIVER_PREFIX}.{consumer}"
 
 
-def dlx(consumer: str) -> RabbitExchange:
-    return RabbitExchange(dlx_name(consumer), type=ExchangeType.DIRECT, durable=True)
+def dlx(consumer: str) -> Exchange:
+    return Exchange(dlx_name(consumer), "direct")
 
 
-def delay_exchange(consumer: str) -> RabbitExchange:
-    return RabbitExchange(delay_exchange_name(consumer), type=ExchangeType.TOPIC, durable=True)
+def delay_exchange(consumer: str) -> Exchange:
+    return Exchange(delay_exchange_name(consumer), "topic")
 
 
-def redeliver_exchange(consumer: str) -> RabbitExchange:
-    return RabbitExchange(redeliver_exchange_name(consumer), type=ExchangeType.TOPIC, durable=True)
+def redeliver_exchange(consumer: str) -> Exchange:
+    return Exchange(redeliver_exchange_name(consumer), "topic")
 
 
-def exchange_for(message: type[Message]) -> RabbitExchange:
+def exchange_for(message: type[Message]) -> Exchange:
     return EXCHANGES[message.exchange]
 
 
-def passive(exchange: RabbitExchange) -> RabbitExchange:
+def passive(exchange: Exchange) -> Exchange:
     """The same exchange, only looked up: declaring needs `configure`, a lookup needs nothing.
 
     Subscribers and publishers use these, so a service whose account may not configure the
     shared exchanges still starts once they exist (FastStream caches declarations by name and
     arguments, so in "declare all" mode they are the very objects declared before).
     """
-    return RabbitExchange(
-        exchange.name,
-        type=exchange.type,
-        durable=exchange.durable,
-        auto_delete=exchange.auto_delete,
-        arguments=exchange.arguments,
-        declare=False,
-    )
+    return replace(exchange, declare=False)
 
 
-def exchange_ref(message: type[Message]) -> RabbitExchange:
+def exchange_ref(message: type[Message]) -> Exchange:
     """The message's exchange as subscribers and publishers refer to it (looked up only)."""
     return passive(EXCHANGES[message.exchange])
 
@@ -223,58 +242,59 @@ def pick_delay_tier(wanted_seconds: float) -> int:
     return DELAY_TIERS_SECONDS[-1]
 
 
-def work_queue(consumer: str, message: type[Message]) -> RabbitQueue:
+def work_queue(consumer: str, message: type[Message]) -> Queue:
     """The durable quorum work queue `<consumer>.<routing_key>`, bound by the message's key."""
     name = queue_name(consumer, message)
-    return RabbitQueue(
+    return Queue(
         name,
-        queue_type=QueueType.QUORUM,
-        durable=True,
+        quorum=True,
         routing_key=message.routing_key,
-        arguments={
-            "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": dlx_name(consumer),
-            "x-dead-letter-routing-key": name,
-            "x-dead-letter-strategy": "at-least-once",
-            "x-overflow": "reject-publish",
-        },
+        arguments=_frozen(
+            {
+                "x-delivery-limit": DELIVERY_LIMIT,
+                "x-dead-letter-exchange": dlx_name(consumer),
+                "x-dead-letter-routing-key": name,
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            }
+        ),
     )
 
 
-def dead_letter_queue(queue: str) -> RabbitQueue:
-    return RabbitQueue(
-        dlq_name(queue), queue_type=QueueType.QUORUM, durable=True, routing_key=queue
-    )
+def dead_letter_queue(queue: str) -> Queue:
+    return Queue(dlq_name(queue), quorum=True, routing_key=queue)
 
 
-def delay_queue(consumer: str, tier_seconds: int) -> RabbitQueue:
-    return RabbitQueue(
+def delay_queue(consumer: str, tier_seconds: int) -> Queue:
+    return Queue(
         delay_queue_name(consumer, tier_seconds),
-        durable=True,
+        quorum=False,
         routing_key=f"{tier_seconds}s.#",
-        arguments={
-            "x-message-ttl": tier_seconds * 1000,
-            "x-dead-letter-exchange": redeliver_exchange_name(consumer),
-        },
+        arguments=_frozen(
+            {
+                "x-message-ttl": tier_seconds * 1000,
+                "x-dead-letter-exchange": redeliver_exchange_name(consumer),
+            }
+        ),
     )
 
 
-def unrouted_queue() -> RabbitQueue:
-    return RabbitQueue(
+def unrouted_queue() -> Queue:
+    return Queue(
         UNROUTED_QUEUE_NAME,
-        durable=True,
-        arguments={"x-max-length": UNROUTED_MAX_LENGTH, "x-overflow": "drop-head"},
+        quorum=False,
+        arguments=_frozen({"x-max-length": UNROUTED_MAX_LENGTH, "x-overflow": "drop-head"}),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    queue: RabbitQueue
-    exchange: RabbitExchange
+    queue: Queue
+    exchange: Exchange
     routing_key: str
 
 
-def all_work_queues() -> list[tuple[RabbitQueue, type[Message]]]:
+def all_work_queues() -> list[tuple[Queue, type[Message]]]:
     return [
         (work_queue(consumer, message), message)
         for consumer, messages in SUBSCRIPTIONS.items()
@@ -282,7 +302,7 @@ def all_work_queues() -> list[tuple[RabbitQueue, type[Message]]]:
     ]
 
 
-def own_exchanges(consumer: str) -> tuple[RabbitExchange, ...]:
+def own_exchanges(consumer: str) -> tuple[Exchange, ...]:
     """The exchanges only this consumer's account may use: dead letters, delay, redelivery."""
     return (dlx(consumer), delay_exchange(consumer), redeliver_exchange(consumer))
 
@@ -309,9 +329,9 @@ def all_bindings() -> list[Binding]:
     return bindings
 
 
-SHARED_EXCHANGES: tuple[RabbitExchange, ...] = (UNROUTED, EVENTS, COMMANDS, ADMIN)
+SHARED_EXCHANGES: tuple[Exchange, ...] = (UNROUTED, EVENTS, COMMANDS, ADMIN)
 """Declared before the per-consumer exchanges (`helpdesk.events` names the alternate first)."""
 
-ALL_EXCHANGES: tuple[RabbitExchange, ...] = SHARED_EXCHANGES + tuple(
+ALL_EXCHANGES: tuple[Exchange, ...] = SHARED_EXCHANGES + tuple(
     exchange for consumer in CONSUMERS for exchange in own_exchanges(consumer)
 )

@@ -9,11 +9,11 @@ import pytest
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome, RunJanitor
 from helpdesk_contracts.janitor.v1 import JanitorRunCompleted, PurgeCount
-from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER
 from helpdesk_janitor.app import assemble, create_app
 from helpdesk_janitor.consumers import RETRY_DELAYS_SECONDS
 from helpdesk_janitor.runner import Runner, RunOutcome
 from helpdesk_janitor.schedule import Schedule
+from helpdesk_runtime.broker import ATTEMPT_HEADER
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ServerSelectionTimeoutError
 

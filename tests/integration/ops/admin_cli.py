@@ -7,8 +7,9 @@ import os
 import sys
 from dataclasses import dataclass
 
-from tests.support import admin_keys
-from tests.support.services import REPO_ROOT
+from helpdesk_harness import admin_keys
+
+from tests.support import REPO_ROOT
 
 
 @dataclass(frozen=True, slots=True)

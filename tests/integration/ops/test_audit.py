@@ -10,16 +10,15 @@ import logging
 
 import pytest
 from helpdesk_contracts.admin import v1 as admin_v1
-from helpdesk_contracts.runtime.broker import (
+from helpdesk_harness import admin_keys
+from helpdesk_runtime.broker import (
     Publisher,
     create_broker,
     declare_topology,
     subscriber,
 )
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
-
-from tests.support import admin_keys
 
 pytestmark = pytest.mark.integration
 

@@ -22,14 +22,14 @@ import pytest
 from helpdesk_admin.permissions import definitions
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin import v1 as admin_v1
-from helpdesk_contracts.runtime.broker import create_broker, declare_topology
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_harness import admin_keys
+from helpdesk_harness.rabbit import MANAGEMENT_URL, RABBIT_PASSWORD, RABBIT_USER, _management
+from helpdesk_runtime.broker import create_broker, declare_topology
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
-from tests.support import admin_keys
-from tests.support.rabbit import MANAGEMENT_URL, RABBIT_PASSWORD, RABBIT_USER, _management
+from tests.support import REPO_ROOT
 from tests.support.rabbit_accounts import vhost_of
-from tests.support.services import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

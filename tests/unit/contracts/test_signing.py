@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from helpdesk_contracts.admin import v1 as admin_v1
 from helpdesk_contracts.base import AdminCommand, AdminSignature
-from helpdesk_contracts.runtime import signing
-from helpdesk_contracts.runtime.config import settings_problems
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime import signing
+from helpdesk_runtime.config import settings_problems
+from helpdesk_runtime.settings import InfraSettings
 
 KEY = signing.generate_key()
 KEYS = {"ivanov": signing.parse_public_key(signing.public_key_text(KEY))}

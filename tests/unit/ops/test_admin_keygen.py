@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpdesk_admin.cli import app
-from helpdesk_contracts.runtime import signing
+from helpdesk_runtime import signing
 from typer.testing import CliRunner
 
 

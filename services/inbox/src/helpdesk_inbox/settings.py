@@ -6,8 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
 
-from helpdesk_contracts.runtime.config import PlaintextAuth
-from helpdesk_contracts.runtime.settings import InfraSettings, secrets_dir
+from helpdesk_runtime.config import PlaintextAuth
+from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 

@@ -28,7 +28,7 @@ from aio_pika.abc import AbstractConnection
 from helpdesk_contracts.admin import v1 as admin_v1
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome
 from helpdesk_contracts.base import AdminCommand
-from helpdesk_contracts.runtime import signing
+from helpdesk_runtime import signing
 from pydantic import ValidationError
 
 from helpdesk_admin import dlq as dead_letters

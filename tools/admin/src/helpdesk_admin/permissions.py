@@ -24,6 +24,7 @@ from typing import Any
 
 from helpdesk_contracts import topology
 from helpdesk_contracts.base import ADMIN_EXCHANGE, COMMANDS_EXCHANGE, EVENTS_EXCHANGE
+from helpdesk_runtime.broker import rabbit_exchange, rabbit_queue
 
 _CONSUMERS = "|".join(topology.CONSUMERS)  # gateway|auth|mailer|inbox|janitor
 
@@ -115,7 +116,9 @@ def integrator(prefix: str) -> Permission:
     )
 
 
-def _exchange(exchange: Any, vhost: str) -> dict[str, Any]:
+def _exchange(described: topology.Exchange, vhost: str) -> dict[str, Any]:
+    # As the services declare it (helpdesk_runtime.broker), so the broker's definitions agree.
+    exchange = rabbit_exchange(described)
     return {
         "name": exchange.name,
         "vhost": vhost,
@@ -127,7 +130,8 @@ def _exchange(exchange: Any, vhost: str) -> dict[str, Any]:
     }
 
 
-def _queue(queue: Any, vhost: str) -> dict[str, Any]:
+def _queue(described: topology.Queue, vhost: str) -> dict[str, Any]:
+    queue = rabbit_queue(described)
     arguments = dict(queue.arguments or {})
     return {
         "name": queue.name,

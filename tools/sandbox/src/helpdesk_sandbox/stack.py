@@ -36,21 +36,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from helpdesk_contracts.runtime import signing
+from helpdesk_harness.fake_telegram import FakeTelegramClient
+from helpdesk_harness.ldap_server import SlapdServer
+from helpdesk_harness.mongo import MongoEcoServer
+from helpdesk_harness.pop3_server import DEFAULT_USER, DovecotServer
+from helpdesk_harness.procs import ServerProcess, free_port, wait_for_port
+from helpdesk_harness.rabbit import Vhost
+from helpdesk_harness.services import SERVICES, ServiceProcess, infra_env
+from helpdesk_harness.spool import SmtpSpool
+from helpdesk_runtime import signing
 
 from helpdesk_sandbox.imsim import DEFAULT_HELPDESK_ADDRESS, FIRST_NUMBER
-from helpdesk_sandbox.repo import ensure_repo_on_path
-from helpdesk_sandbox.spool import SmtpSpool
-
-REPO_ROOT = ensure_repo_on_path()
-
-from tests.support.fake_telegram import FakeTelegramClient  # noqa: E402
-from tests.support.ldap_server import SlapdServer  # noqa: E402
-from tests.support.mongo import MongoEcoServer  # noqa: E402
-from tests.support.pop3_server import DEFAULT_USER, DovecotServer  # noqa: E402
-from tests.support.procs import ServerProcess, free_port, wait_for_port  # noqa: E402
-from tests.support.rabbit import Vhost  # noqa: E402
-from tests.support.services import SERVICES, ServiceProcess, infra_env  # noqa: E402
+from helpdesk_sandbox.repo import find_repo_root
 
 log = logging.getLogger("helpdesk.sandbox")
 
@@ -126,7 +123,7 @@ class HelperProcess:
     def __init__(self, name: str, argv: list[str], workdir: Path, ready: str) -> None:
         self.name = name
         self.ready = ready
-        self.process = ServerProcess(argv, log_path=workdir / f"{name}.log", cwd=REPO_ROOT)
+        self.process = ServerProcess(argv, log_path=workdir / f"{name}.log", cwd=find_repo_root())
         self.ready_line = ""
         self._mark = 0
 
@@ -163,7 +160,7 @@ class SmtpSinkProcess(HelperProcess):
         super().__init__("smtp-sink", self._argv(), workdir, ready="smtp-sink listening")
 
     def _argv(self) -> list[str]:
-        return _python("tests.support.smtp_sink", "--port", self.port, "--spool", self.spool_dir)
+        return _python("helpdesk_harness.smtp_sink", "--port", self.port, "--spool", self.spool_dir)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         for attempt in range(3):
@@ -193,7 +190,7 @@ class FakeTelegramProcess(HelperProcess):
         super().__init__("fake-telegram", self._argv(), workdir, ready='"base_url"')
 
     def _argv(self) -> list[str]:
-        return _python("tests.support.fake_telegram", "--port", self.port, "--token", self.token)
+        return _python("helpdesk_harness.fake_telegram", "--port", self.port, "--token", self.token)
 
     def launch(self) -> None:
         self.process.argv = self._argv()  # a restart asks for the port it had
