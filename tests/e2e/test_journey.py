@@ -29,14 +29,13 @@ import pytest
 from helpdesk_contracts.base import EVENTS_EXCHANGE
 from helpdesk_contracts.ticket.v1 import TicketRated
 from helpdesk_gateway.i18n import I18n, Texts
+from helpdesk_harness.fake_telegram import ChatMessage, FakeTelegramClient, User
+from helpdesk_harness.spool import SpooledMail
 from helpdesk_sandbox.demo import person
 from helpdesk_sandbox.imsim import FIRST_NUMBER
 from helpdesk_sandbox.procinfo import descendants, still_alive
-from helpdesk_sandbox.spool import SpooledMail
 from helpdesk_sandbox.stack import Sandbox, SandboxConfig
 from PIL import Image
-
-from tests.support.fake_telegram import ChatMessage, FakeTelegramClient, User
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -272,7 +271,7 @@ async def admin(sandbox: Sandbox, *args: str) -> tuple[int, str]:
         "-m",
         "helpdesk_admin",
         *args,
-        env={**os.environ, "HELPDESK_RABBIT_URL": sandbox.rabbit_url, "USER": "ops-test"},
+        env={**os.environ, **sandbox.admin_env(), "USER": "ops-test"},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -313,6 +312,12 @@ async def operations_after_the_journey(sandbox: Sandbox) -> None:
     ]
     assert {line.get("requested_by") for line in audit} == {"ops-test"}
     assert len(audit) >= 4
+    # ...each checked against the sandbox operator's key before it ran.
+    received = [line for line in audit if line.get("message") == "admin command received"]
+    assert len(received) == 4
+    assert {(line.get("key"), line.get("verdict")) for line in received} == {
+        ("sandbox-operator", "accepted")
+    }
 
 
 def assert_no_secret_in_logs(sandbox: Sandbox, *, code: str, reference: str) -> None:

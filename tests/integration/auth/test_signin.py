@@ -11,9 +11,9 @@ from helpdesk_contracts.auth.v1 import (
     UserAuthorized,
 )
 from helpdesk_contracts.mail.v1 import MailTemplate, SendMail
+from helpdesk_harness.ldap_server import SlapdServer
 
 from tests.integration.auth.conftest import PEPPER, WorldFactory
-from tests.support.ldap_server import SlapdServer
 
 pytestmark = pytest.mark.integration
 

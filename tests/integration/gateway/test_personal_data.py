@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from helpdesk_contracts.auth.v1 import RevokeReason, UserRevoked
 from helpdesk_contracts.ticket.v1 import TicketSubmitted
+from helpdesk_harness.fake_telegram.models import User
 
 from tests.integration.gateway.conftest import World, new_user
-from tests.support.fake_telegram.models import User
 
 pytestmark = pytest.mark.integration
 

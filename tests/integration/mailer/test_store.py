@@ -6,17 +6,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpdesk_contracts.runtime.outbox import outbox_entry
 from helpdesk_contracts.ticket.v1 import TicketEmailed
 from helpdesk_mailer.adapters.store import Busy, Claimed, Finished, OutgoingMailStore
 from helpdesk_mailer.errors import TransientDeliveryError
+from helpdesk_runtime.outbox import outbox_entry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.unit.mailer import factories as f
 
 pytestmark = pytest.mark.integration
 
-T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+# The server's TTL index (expire_at, retention one day) runs on its own clock: the records must be
+# written relative to the real now (tests/README.md). Milliseconds: what BSON dates keep.
+T0 = datetime.now(UTC).replace(microsecond=0)
 KEY = f"ticket:{f.TICKET_ID}"
 
 

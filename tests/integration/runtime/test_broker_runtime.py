@@ -16,7 +16,7 @@ from faststream.rabbit import RabbitBroker, RabbitMessage, RabbitRouter
 from helpdesk_contracts import topology
 from helpdesk_contracts.auth.v1 import RequestCode
 from helpdesk_contracts.janitor.v1 import AttachmentsPurged
-from helpdesk_contracts.runtime.broker import (
+from helpdesk_runtime.broker import (
     ATTEMPT_HEADER,
     Publisher,
     attempt_of,
@@ -24,8 +24,8 @@ from helpdesk_contracts.runtime.broker import (
     declare_topology,
     subscriber,
 )
-from helpdesk_contracts.runtime.outbox import OutboxRelay, outbox_entry
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.outbox import OutboxRelay, outbox_entry
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 

@@ -13,7 +13,7 @@ from helpdesk_auth.errors import StoreConflictError
 from helpdesk_auth.signin import SignIn
 from helpdesk_contracts import topology
 from helpdesk_contracts.auth.v1 import RequestCode, VerifyCode
-from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER, Publisher
+from helpdesk_runtime.broker import ATTEMPT_HEADER, Publisher, rabbit_exchange
 from pymongo.errors import AutoReconnect
 
 from tests.unit.fakes import RecordingPublisher
@@ -54,7 +54,7 @@ async def test_a_transient_failure_is_retried_after_a_delay(error: Exception) ->
     async with TestRabbitBroker(broker) as test_broker:
         await test_broker.publish(
             body(),
-            exchange=topology.COMMANDS,
+            exchange=rabbit_exchange(topology.COMMANDS),
             routing_key=RequestCode.routing_key,
             headers={ATTEMPT_HEADER: 2},
         )
@@ -69,7 +69,7 @@ async def test_a_failure_that_outlasts_the_retries_propagates_to_the_dead_letter
         with pytest.raises(AutoReconnect):
             await test_broker.publish(
                 body(),
-                exchange=topology.COMMANDS,
+                exchange=rabbit_exchange(topology.COMMANDS),
                 routing_key=RequestCode.routing_key,
                 headers={ATTEMPT_HEADER: MAX_RETRIES},
             )
@@ -82,6 +82,8 @@ async def test_other_errors_are_not_retried() -> None:
     async with TestRabbitBroker(broker) as test_broker:
         with pytest.raises(ValueError, match="a bug"):
             await test_broker.publish(
-                body(), exchange=topology.COMMANDS, routing_key=RequestCode.routing_key
+                body(),
+                exchange=rabbit_exchange(topology.COMMANDS),
+                routing_key=RequestCode.routing_key,
             )
     assert publisher.retries == []

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from helpdesk_contracts.runtime.logs import (
+from helpdesk_runtime.logs import (
     JsonFormatter,
     SecretMasker,
     TextFormatter,
@@ -16,7 +16,7 @@ from helpdesk_contracts.runtime.logs import (
     masker,
     secret_values,
 )
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import BaseModel, SecretStr
 
 TOKEN = "7123456789:AAHk3v9-Qw_ZxY8tP2mN4bV6cX1zL0sKjHg"

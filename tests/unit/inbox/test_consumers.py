@@ -9,10 +9,10 @@ from typing import Any, cast
 import pytest
 from faststream.rabbit import RabbitBroker, TestRabbitBroker
 from helpdesk_contracts import topology
-from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER, Publisher
 from helpdesk_contracts.ticket.v1 import TicketEmailed
 from helpdesk_inbox.adapters.links import LinkStore
 from helpdesk_inbox.consumers import MAX_RETRIES, build_router
+from helpdesk_runtime.broker import ATTEMPT_HEADER, Publisher, rabbit_exchange
 from pymongo.errors import AutoReconnect, DuplicateKeyError
 
 from tests.unit.fakes import RecordingPublisher
@@ -42,7 +42,7 @@ async def deliver(links: FakeLinks, publisher: RecordingPublisher, attempt: int 
     async with TestRabbitBroker(broker) as test_broker:
         await test_broker.publish(
             EVENT.model_dump(mode="json"),
-            exchange=topology.EVENTS,
+            exchange=rabbit_exchange(topology.EVENTS),
             routing_key=TicketEmailed.routing_key,
             headers={ATTEMPT_HEADER: attempt},
         )

@@ -7,10 +7,10 @@ from typing import Any, cast
 
 import pytest
 from faststream.rabbit import RabbitMessage
-from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER, Publisher
 from helpdesk_mailer import consumers
 from helpdesk_mailer.delivery import Done, Outcome, RetryIn
 from helpdesk_mailer.errors import StorageUnavailableError
+from helpdesk_runtime.broker import ATTEMPT_HEADER, Publisher
 
 from tests.unit.fakes import RecordingPublisher
 

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from helpdesk_harness.fake_telegram import FakeTelegramClient, FakeTelegramServer
 from helpdesk_sandbox.demo import DEMO_PEOPLE
 from helpdesk_sandbox.webchat.server import chat_view, create_app, keyboard_view
-
-from tests.support.fake_telegram import FakeTelegramClient, FakeTelegramServer
 
 Page = tuple[TestClient[web.Request, web.Application], str]
 

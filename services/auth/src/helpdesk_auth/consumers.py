@@ -18,7 +18,7 @@ from helpdesk_contracts.admin.v1 import DeleteUser, LookupUser, RevokeUser, Unre
 from helpdesk_contracts.auth.v1 import RequestCode, VerifyCode
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import MailFailed
-from helpdesk_contracts.runtime.broker import Publisher, attempt_of, subscriber
+from helpdesk_runtime.broker import Publisher, attempt_of, subscriber
 from pymongo.errors import ConnectionFailure
 
 from helpdesk_auth.admin import UserAdmin

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from helpdesk_contracts.runtime.settings import InfraSettings, secrets_dir
+from helpdesk_runtime.config import PlaintextAuth
+from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -101,6 +102,11 @@ class AuthSettings(BaseSettings):
     ldap_verify_certificate: bool = True
     ldap_bind_dn: str = Field(default="", description="Service account; empty binds anonymously.")
     ldap_bind_password: SecretStr = SecretStr("")
+    ldap_allow_plaintext: bool = Field(
+        default=False,
+        description="With HELPDESK_ENV=production, allow binding with a password over plain "
+        "LDAP (logged as a warning at start).",
+    )
     ldap_base_dn: str = Field(default="dc=example,dc=com", min_length=1)
     ldap_user_filter: str = Field(
         default="(&(objectClass=person)(mail={email}))",
@@ -169,6 +175,18 @@ class AuthSettings(BaseSettings):
         if value and not _looks_like_filter(value):
             raise ValueError("AUTH_LDAP_ACTIVE_FILTER must be empty or one (...) filter")
         return value
+
+    def plaintext_auth(self) -> list[PlaintextAuth]:
+        """The bind password would cross the network in clear (see runtime.config)."""
+        if self.ldap_security != "plain" or not self.ldap_bind_password.get_secret_value():
+            return []
+        return [
+            PlaintextAuth(
+                what="AUTH_LDAP_SECURITY=plain sends the LDAP bind password in clear",
+                override="AUTH_LDAP_ALLOW_PLAINTEXT",
+                allowed=self.ldap_allow_plaintext,
+            )
+        ]
 
     @model_validator(mode="after")
     def _daily_cap_above_one_accounts_share(self) -> Self:

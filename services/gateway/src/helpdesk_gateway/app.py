@@ -20,9 +20,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.config import load_settings
-from helpdesk_contracts.runtime.outbox import OutboxRelay
-from helpdesk_contracts.runtime.service import (
+from helpdesk_runtime.config import load_settings
+from helpdesk_runtime.outbox import OutboxRelay
+from helpdesk_runtime.service import (
     ServiceRuntime,
     create_runtime,
     create_service_app,
@@ -180,5 +180,5 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock = utc_no
 
 
 def main() -> None:
-    # A missing token or a bad value exits with one readable line per problem (status 78).
-    run(create_app(load_settings(GatewaySettings, program="helpdesk-gateway")))
+    # A missing token or a bad value exits 78 after one log line naming every problem.
+    run(lambda: create_app(load_settings(GatewaySettings, program="helpdesk-gateway")))

@@ -19,8 +19,8 @@ from helpdesk_contracts.admin.v1 import (
 )
 from helpdesk_contracts.auth.v1 import CodeRejected, CodeSent, UserAuthorized, UserRevoked
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.runtime.broker import attempt_of, subscriber
 from helpdesk_contracts.ticket.v1 import TicketEmailed, TicketEmailFailed, TicketStatusChanged
+from helpdesk_runtime.broker import attempt_of, subscriber
 from pymongo.errors import ConnectionFailure
 
 from helpdesk_gateway import admin

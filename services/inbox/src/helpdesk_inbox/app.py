@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.config import load_settings
-from helpdesk_contracts.runtime.lease import Lease
-from helpdesk_contracts.runtime.outbox import OutboxRelay
-from helpdesk_contracts.runtime.service import (
+from helpdesk_runtime.config import load_settings
+from helpdesk_runtime.lease import Lease
+from helpdesk_runtime.outbox import OutboxRelay
+from helpdesk_runtime.service import (
     ServiceRuntime,
     create_runtime,
     create_service_app,
@@ -104,4 +104,4 @@ def create_app(settings: InboxSettings | None = None) -> FastStream:
 
 
 def main() -> None:
-    run(create_app())
+    run(create_app)

@@ -8,9 +8,9 @@ from faststream.rabbit import RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage
 from helpdesk_contracts import topology
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.broker import Publisher, attempt_of, subscriber
-from helpdesk_contracts.runtime.logs import log_context
 from helpdesk_contracts.ticket.v1 import TicketEmailed
+from helpdesk_runtime.broker import Publisher, attempt_of, subscriber
+from helpdesk_runtime.logs import log_context
 from pymongo.errors import ConnectionFailure
 
 from helpdesk_inbox.adapters.links import LinkStore

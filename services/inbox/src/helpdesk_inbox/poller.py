@@ -23,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.lease import Lease, LeaseHolder, LeaseLostError, instance_name
-from helpdesk_contracts.runtime.logs import log_context
-from helpdesk_contracts.runtime.metrics import Metrics
+from helpdesk_runtime.lease import Lease, LeaseHolder, LeaseLostError, instance_name
+from helpdesk_runtime.logs import log_context
+from helpdesk_runtime.metrics import Metrics
 
 from helpdesk_inbox.adapters.pop3 import MailRef, Pop3Mailbox, Pop3Session
 from helpdesk_inbox.adapters.seen import SeenState, SeenStore

@@ -14,8 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.logs import configure_logging
-from helpdesk_contracts.runtime.mongo import create_mongo_client, ping
+from helpdesk_runtime.logs import configure_logging
+from helpdesk_runtime.mongo import create_mongo_client, ping
 
 from helpdesk_inbox.adapters.links import LinkStore
 from helpdesk_inbox.adapters.quarantine import QuarantineStore

@@ -6,7 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
 
-from helpdesk_contracts.runtime.settings import InfraSettings, secrets_dir
+from helpdesk_runtime.config import PlaintextAuth
+from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -35,6 +36,11 @@ class InboxSettings(BaseSettings):
     )
     pop3_user: str = Field(min_length=1)
     pop3_password: SecretStr
+    pop3_allow_plaintext: bool = Field(
+        default=False,
+        description="With HELPDESK_ENV=production, allow POP3 login without TLS "
+        "(INBOX_POP3_SECURITY=plain; logged as a warning at start).",
+    )
     pop3_ca_file: Path | None = Field(
         default=None,
         description="PEM file of CAs to trust besides the system ones (a private CA).",
@@ -98,6 +104,18 @@ class InboxSettings(BaseSettings):
     rules_file: Path | None = Field(
         default=None, description="Parser rules (.toml or .json); default: the shipped rules."
     )
+
+    def plaintext_auth(self) -> list[PlaintextAuth]:
+        """The POP3 password would cross the network in clear (see runtime.config)."""
+        if self.pop3_security != "plain":
+            return []
+        return [
+            PlaintextAuth(
+                what="INBOX_POP3_SECURITY=plain sends the POP3 password in clear",
+                override="INBOX_POP3_ALLOW_PLAINTEXT",
+                allowed=self.pop3_allow_plaintext,
+            )
+        ]
 
     @model_validator(mode="after")
     def _lease_outlives_interval(self) -> Self:

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.config import load_settings
-from helpdesk_contracts.runtime.lease import instance_name
-from helpdesk_contracts.runtime.metrics import Metrics
-from helpdesk_contracts.runtime.mongo import Document
-from helpdesk_contracts.runtime.outbox import OutboxRelay
-from helpdesk_contracts.runtime.service import create_runtime, create_service_app, run
+from helpdesk_runtime.config import load_settings
+from helpdesk_runtime.lease import instance_name
+from helpdesk_runtime.metrics import Metrics
+from helpdesk_runtime.mongo import Document
+from helpdesk_runtime.outbox import OutboxRelay
+from helpdesk_runtime.service import create_runtime, create_service_app, run
 from pymongo.asynchronous.database import AsyncDatabase
 
 from helpdesk_janitor.adapters.attachments import AttachmentStore
@@ -104,4 +104,4 @@ def create_app(settings: JanitorSettings | None = None, *, clock: Clock = utc_no
 
 
 def main() -> None:
-    run(create_app())
+    run(create_app)

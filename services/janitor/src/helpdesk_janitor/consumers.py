@@ -10,13 +10,13 @@ from faststream.rabbit.annotations import RabbitMessage
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin.v1 import RunJanitor
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.runtime.broker import Publisher, attempt_of, subscriber
 from helpdesk_contracts.ticket.v1 import (
     TicketEmailed,
     TicketRated,
     TicketStatusChanged,
     TicketSubmitted,
 )
+from helpdesk_runtime.broker import Publisher, attempt_of, subscriber
 from pymongo.errors import PyMongoError
 
 from helpdesk_janitor.adapters.tickets import TicketStore

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpdesk_contracts.runtime.settings import InfraSettings, secrets_dir
 from helpdesk_contracts.ticket.v1 import TicketStatus
+from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 

@@ -10,9 +10,9 @@ import uuid
 from datetime import timedelta
 
 from faststream import FastStream
-from helpdesk_contracts.runtime.config import load_settings
-from helpdesk_contracts.runtime.outbox import OutboxRelay
-from helpdesk_contracts.runtime.service import create_runtime, create_service_app, run
+from helpdesk_runtime.config import load_settings
+from helpdesk_runtime.outbox import OutboxRelay
+from helpdesk_runtime.service import create_runtime, create_service_app, run
 
 from helpdesk_mailer.adapters.attachments import AttachmentReader
 from helpdesk_mailer.adapters.smtp import SmtpOptions, SmtpTransport
@@ -73,4 +73,4 @@ def create_app(settings: MailerSettings | None = None) -> FastStream:
 
 
 def main() -> None:
-    run(create_app())
+    run(create_app)

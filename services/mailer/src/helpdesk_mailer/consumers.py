@@ -18,9 +18,9 @@ from faststream.rabbit.annotations import RabbitMessage as RabbitMessageParam
 from helpdesk_contracts import topology
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import SendMail
-from helpdesk_contracts.runtime.broker import Publisher, attempt_of, subscriber
-from helpdesk_contracts.runtime.logs import log_context
 from helpdesk_contracts.ticket.v1 import TicketSubmitted
+from helpdesk_runtime.broker import Publisher, attempt_of, subscriber
+from helpdesk_runtime.logs import log_context
 from pydantic import ValidationError
 
 from helpdesk_mailer.delivery import Deliveries, Outcome, RetryIn

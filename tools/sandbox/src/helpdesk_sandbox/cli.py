@@ -36,6 +36,7 @@ class BannerInfo:
     rabbit_vhost: str
     mongo: str
     real_telegram: bool
+    admin_env: str = ""  # e.g. "HELPDESK_RABBIT_URL=... HELPDESK_ADMIN_KEY_FILE=..."
 
 
 def banner(info: BannerInfo) -> str:
@@ -67,6 +68,15 @@ def banner(info: BannerInfo) -> str:
         f"  MongoDB:        {info.mongo}",
         f"  Logs:           {info.workdir}/",
         "",
+        *(
+            [
+                "  Admin commands (signed with the sandbox's operator key):",
+                f"    {info.admin_env} uv run helpdesk-admin --help",
+                "",
+            ]
+            if info.admin_env
+            else []
+        ),
         "  Press Ctrl-C to stop everything.",
         rule,
     ]
@@ -135,6 +145,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
                     rabbit_vhost=sandbox.vhost.name,
                     mongo=f"{sandbox.mongo_url} (database {sandbox.mongo_db})",
                     real_telegram=sandbox.real_telegram,
+                    admin_env=" ".join(f"{k}={v}" for k, v in sandbox.admin_env().items()),
                 )
             ),
             flush=True,

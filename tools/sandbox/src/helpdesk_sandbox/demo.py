@@ -1,6 +1,6 @@
 """The demo employees of the sandbox: the directory's people, each with a Telegram user of its own.
 
-The directory (slapd) is seeded with `tests.support.ldap_server.DEMO_EMPLOYEES`; here every one
+The directory (slapd) is seeded with `helpdesk_harness.ldap_server.DEMO_EMPLOYEES`; here every one
 of them also gets a stable fake Telegram account, so the web chat and scripted tests can act as
 that person. Telegram ids are fixed so a restarted sandbox recognises nobody twice by accident.
 """
@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpdesk_sandbox.repo import ensure_repo_on_path
-
-ensure_repo_on_path()
-
-from tests.support.fake_telegram.models import User  # noqa: E402
-from tests.support.ldap_server import DEMO_EMPLOYEES, Employee  # noqa: E402
+from helpdesk_harness.fake_telegram.models import User
+from helpdesk_harness.ldap_server import DEMO_EMPLOYEES, Employee
 
 FIRST_TELEGRAM_ID = 5_100_000_001
 

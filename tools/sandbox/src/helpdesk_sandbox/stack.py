@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -35,19 +36,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from helpdesk_harness.fake_telegram import FakeTelegramClient
+from helpdesk_harness.ldap_server import SlapdServer
+from helpdesk_harness.mongo import MongoEcoServer
+from helpdesk_harness.pop3_server import DEFAULT_USER, DovecotServer
+from helpdesk_harness.procs import ServerProcess, free_port, wait_for_port
+from helpdesk_harness.rabbit import Vhost
+from helpdesk_harness.services import SERVICES, ServiceProcess, infra_env
+from helpdesk_harness.spool import SmtpSpool
+from helpdesk_runtime import signing
+
 from helpdesk_sandbox.imsim import DEFAULT_HELPDESK_ADDRESS, FIRST_NUMBER
-from helpdesk_sandbox.repo import ensure_repo_on_path
-from helpdesk_sandbox.spool import SmtpSpool
-
-REPO_ROOT = ensure_repo_on_path()
-
-from tests.support.fake_telegram import FakeTelegramClient  # noqa: E402
-from tests.support.ldap_server import SlapdServer  # noqa: E402
-from tests.support.mongo import MongoEcoServer  # noqa: E402
-from tests.support.pop3_server import DEFAULT_USER, DovecotServer  # noqa: E402
-from tests.support.procs import ServerProcess, free_port, wait_for_port  # noqa: E402
-from tests.support.rabbit import Vhost  # noqa: E402
-from tests.support.services import SERVICES, ServiceProcess, infra_env  # noqa: E402
+from helpdesk_sandbox.repo import find_repo_root
 
 log = logging.getLogger("helpdesk.sandbox")
 
@@ -123,7 +123,7 @@ class HelperProcess:
     def __init__(self, name: str, argv: list[str], workdir: Path, ready: str) -> None:
         self.name = name
         self.ready = ready
-        self.process = ServerProcess(argv, log_path=workdir / f"{name}.log", cwd=REPO_ROOT)
+        self.process = ServerProcess(argv, log_path=workdir / f"{name}.log", cwd=find_repo_root())
         self.ready_line = ""
         self._mark = 0
 
@@ -160,7 +160,7 @@ class SmtpSinkProcess(HelperProcess):
         super().__init__("smtp-sink", self._argv(), workdir, ready="smtp-sink listening")
 
     def _argv(self) -> list[str]:
-        return _python("tests.support.smtp_sink", "--port", self.port, "--spool", self.spool_dir)
+        return _python("helpdesk_harness.smtp_sink", "--port", self.port, "--spool", self.spool_dir)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         for attempt in range(3):
@@ -190,7 +190,7 @@ class FakeTelegramProcess(HelperProcess):
         super().__init__("fake-telegram", self._argv(), workdir, ready='"base_url"')
 
     def _argv(self) -> list[str]:
-        return _python("tests.support.fake_telegram", "--port", self.port, "--token", self.token)
+        return _python("helpdesk_harness.fake_telegram", "--port", self.port, "--token", self.token)
 
     def launch(self) -> None:
         self.process.argv = self._argv()  # a restart asks for the port it had
@@ -207,6 +207,9 @@ class FakeTelegramProcess(HelperProcess):
 
 def _fake_token() -> str:
     return f"{7_000_000_000 + secrets.randbelow(10**9)}:{secrets.token_urlsafe(26)[:35]}"
+
+
+ADMIN_KEY_NAME = "sandbox-operator"
 
 
 class Sandbox:
@@ -228,6 +231,10 @@ class Sandbox:
         self.webchat_url = ""
         self.services: dict[str, ServiceProcess] = {}
         self.auth_pepper = secrets.token_urlsafe(24)
+        # The sandbox's own operator: services trust only this key, and helpdesk-admin signs
+        # with its file (the banner says how).
+        self.admin_key = signing.generate_key()
+        self.admin_key_file = self.workdir / f"{ADMIN_KEY_NAME}.key"
         self._stops: list[tuple[str, Callable[[], None]]] = []
         self._started = False
 
@@ -266,6 +273,7 @@ class Sandbox:
             raise SandboxError("this sandbox has already been started")
         self._started = True
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._write_admin_key()
         try:
             self._start_infrastructure()
             self._start_processes()
@@ -353,12 +361,26 @@ class Sandbox:
         finally:
             client.close()
 
+    def _write_admin_key(self) -> None:
+        fd = os.open(self.admin_key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(signing.private_key_pem(self.admin_key))
+
+    def admin_env(self) -> dict[str, str]:
+        """What `helpdesk-admin` needs to command this sandbox's services."""
+        return {
+            "HELPDESK_RABBIT_URL": self.rabbit_url,
+            "HELPDESK_ADMIN_KEY_FILE": str(self.admin_key_file),
+        }
+
     def service_env(self, name: str) -> dict[str, str]:
         """The whole environment a service process gets (beyond the inherited one)."""
         env = infra_env(
             rabbit_url=self.rabbit_url, mongo_url=self.mongo_url, mongo_db=self.mongo_db
         )
         env["HELPDESK_GRACEFUL_TIMEOUT_SECONDS"] = "5"
+        public_key = signing.public_key_text(self.admin_key)
+        env["HELPDESK_ADMIN_PUBLIC_KEYS"] = f"{ADMIN_KEY_NAME}={public_key}"
         env.update(self._own_env(name))
         env.update(self.config.service_env.get(name, {}))
         return env

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from helpdesk_contracts.runtime.mongo import Document
-from helpdesk_contracts.runtime.outbox import outbox_entry
 from helpdesk_contracts.ticket.v1 import TicketStatusChanged
+from helpdesk_runtime.mongo import Document
+from helpdesk_runtime.outbox import outbox_entry
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase

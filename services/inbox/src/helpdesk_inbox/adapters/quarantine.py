@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bson import Binary, ObjectId
 from helpdesk_contracts.inbox.v1 import InboxMessageUnmatched, UnmatchedReason
-from helpdesk_contracts.runtime.mongo import Document
+from helpdesk_runtime.mongo import Document
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase

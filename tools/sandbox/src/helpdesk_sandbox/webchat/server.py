@@ -27,14 +27,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from helpdesk_harness.fake_telegram import FakeTelegramClient
+from helpdesk_harness.spool import SmtpSpool
 
 from helpdesk_sandbox.demo import DEMO_PEOPLE, DemoPerson, person_by_telegram_id
-from helpdesk_sandbox.repo import ensure_repo_on_path
-from helpdesk_sandbox.spool import SmtpSpool
-
-ensure_repo_on_path()
-
-from tests.support.fake_telegram import FakeTelegramClient  # noqa: E402
 
 MAX_WAIT = 20.0
 MAX_PHOTOS = 10

@@ -1,0 +1,74 @@
+"""Settings every service shares (broker, database, logging), read from `HELPDESK_*`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from helpdesk_runtime.signing import parse_public_keys
+
+SECRETS_DIR = Path("/run/secrets")
+
+
+def secrets_dir() -> Path | None:
+    """Docker/Kubernetes secret files, when the directory exists (pydantic warns otherwise)."""
+    return SECRETS_DIR if SECRETS_DIR.is_dir() else None
+
+
+class InfraSettings(BaseSettings):
+    """Connection and runtime settings shared by all services."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HELPDESK_", secrets_dir=secrets_dir(), extra="ignore", frozen=True
+    )
+
+    rabbit_url: SecretStr = Field(
+        default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
+        description="AMQP URL including credentials and vhost.",
+    )
+    mongo_url: SecretStr = Field(
+        default=SecretStr("mongodb://127.0.0.1:27017/"), description="MongoDB connection string."
+    )
+    mongo_db: str = Field(default="helpdesk", min_length=1, max_length=63)
+    mongo_timeout_ms: int = Field(default=5000, ge=100)
+    publish_timeout_seconds: float = Field(default=10.0, gt=0)
+    prefetch: int = Field(default=16, ge=1, le=1000)
+    graceful_timeout_seconds: float = Field(default=15.0, gt=0)
+    http_host: str = Field(
+        default="127.0.0.1", description="Address of /health, /ready, /metrics (0.0.0.0 in images)."
+    )
+    http_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the ops endpoints; 0 (default) turns them off. Images set 8080.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    declare_topology: Literal["all", "own"] = Field(
+        default="all",
+        description="all: declare the whole topology at start (one account for everything: "
+        "development, tests); own: only this service's queues and exchanges (per-service "
+        "accounts; the broker's definitions file declares the rest).",
+    )
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses the sample secrets of .env.example and plaintext "
+        "authentication to SMTP/POP3/LDAP.",
+    )
+    admin_public_keys: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Operators' Ed25519 public keys, `name=base64,...` (helpdesk-admin keygen); "
+        "admin commands signed by any other key are rejected.",
+    )
+
+    @field_validator("admin_public_keys", mode="before")
+    @classmethod
+    def _named_keys(cls, value: object) -> object:
+        if isinstance(value, dict):
+            value = json.dumps(value)  # checked the same way as the environment's text
+        return parse_public_keys(value) if isinstance(value, str) else value
