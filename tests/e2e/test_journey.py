@@ -271,7 +271,7 @@ async def admin(sandbox: Sandbox, *args: str) -> tuple[int, str]:
         "-m",
         "helpdesk_admin",
         *args,
-        env={**os.environ, "HELPDESK_RABBIT_URL": sandbox.rabbit_url, "USER": "ops-test"},
+        env={**os.environ, **sandbox.admin_env(), "USER": "ops-test"},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -312,6 +312,12 @@ async def operations_after_the_journey(sandbox: Sandbox) -> None:
     ]
     assert {line.get("requested_by") for line in audit} == {"ops-test"}
     assert len(audit) >= 4
+    # ...each checked against the sandbox operator's key before it ran.
+    received = [line for line in audit if line.get("message") == "admin command received"]
+    assert len(received) == 4
+    assert {(line.get("key"), line.get("verdict")) for line in received} == {
+        ("sandbox-operator", "accepted")
+    }
 
 
 def assert_no_secret_in_logs(sandbox: Sandbox, *, code: str, reference: str) -> None:

@@ -96,6 +96,30 @@ class Command(Message):
     kind: ClassVar[Literal["event", "command"]] = "command"
 
 
+class AdminSignature(BaseModel):
+    """An operator's Ed25519 signature over an admin command (see helpdesk_runtime/signing.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")] = Field(
+        description="Name of the operator's key; services know its public half by this name "
+        "(HELPDESK_ADMIN_PUBLIC_KEYS) and write it to the audit log.",
+        examples=["ivanov"],
+    )
+    signed_at: AwareDatetime = Field(
+        description="When the command was signed (UTC); services refuse it 5 minutes either side.",
+        examples=["2026-11-26T10:15:00Z"],
+    )
+    nonce: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")] = Field(
+        description="Random, never reused: a second command with the same nonce is a replay.",
+        examples=["c2b1f0d4a9e84e7d9a3b5f6e7d8c9b0a"],
+    )
+    value: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/=]{1,128}$")] = Field(
+        description="Base64 Ed25519 signature over the command's canonical form.",
+        examples=["3q2+7w=="],
+    )
+
+
 class AdminCommand(Command):
     """An operator's command, published to `helpdesk.admin`; answered by AdminCommandCompleted."""
 
@@ -106,4 +130,9 @@ class AdminCommand(Command):
         max_length=128,
         description="Who asked (operator login or system name); written to the audit log.",
         examples=["ops:ivanov"],
+    )
+    signature: AdminSignature | None = Field(
+        default=None,
+        description="The operator's signature. Services execute only commands whose signature "
+        "verifies; an unsigned one is answered `rejected`.",
     )

@@ -30,6 +30,7 @@ MESSAGES: tuple[type[Message], ...] = (
     janitor_v1.JanitorRunCompleted,
     admin_v1.DeleteUser,
     admin_v1.RevokeUser,
+    admin_v1.UnrevokeUser,
     admin_v1.LookupUser,
     admin_v1.ClearLocation,
     admin_v1.RunJanitor,

@@ -30,6 +30,11 @@ class PhotoMetadata(BaseModel):
     width: int = Field(ge=0)
     height: int = Field(ge=0)
     created_at: AwareDatetime = Field(description="When the gateway stored it (UTC).")
+    draft_expires_at: AwareDatetime | None = Field(
+        default=None,
+        description="While in a draft: when the draft is dropped; the janitor keeps the photo "
+        "at least until then, so a draft is whole or gone.",
+    )
 
     def to_document(self) -> dict[str, Any]:
         """As stored in MongoDB (datetimes stay datetimes)."""

@@ -5,13 +5,21 @@
   `helpdesk.unrouted` (kept for operators), so publishing an event nobody consumes yet is not an
   error; a command nobody consumes is (mandatory publish raises).
 - Work queues `<consumer>.<routing_key>`: durable quorum queues with `x-delivery-limit` and
-  at-least-once dead-lettering into `helpdesk.dlx`, which routes to `<queue>.dlq`.
-- Delayed retry without plugins: a message to retry is published to `helpdesk.delay` with routing
-  key `<tier>.<queue>`; the tier queue `helpdesk.delay.<tier>` holds it for the tier's TTL and then
-  dead-letters it to `helpdesk.redeliver`, where `<queue>` is bound with `*.<queue>`.
+  at-least-once dead-lettering into the consumer's `helpdesk.dlx.<consumer>`, which routes to
+  `<queue>.dlq`.
+- Delayed retry without plugins: a message to retry is published to the consumer's own
+  `helpdesk.delay.<consumer>` with routing key `<tier>.<queue>`; the tier queue
+  `helpdesk.delay.<consumer>.<tier>` holds it for the tier's TTL and then dead-letters it to
+  `helpdesk.redeliver.<consumer>`, where `<queue>` is bound with `*.<queue>`.
 
-Every service declares the whole topology at start-up, so a command published before its consumer
-first started waits in its queue instead of being returned.
+The dead-letter, delay and redeliver exchanges are per consumer so that a broker account can be
+given exactly its own: a service that may retry its own messages cannot, through the same
+exchanges, put a message into another consumer's queue (e.g. an admin command into auth's).
+
+By default a service declares the whole topology at start-up, so a command published before its
+consumer first started waits in its queue instead of being returned. With per-service accounts
+(`HELPDESK_DECLARE_TOPOLOGY=own`) it declares only its own queues and exchanges; the rest comes
+from the broker's definitions file (deploy/rabbitmq/definitions.json).
 
 The topology is plain data (`Exchange`, `Queue`, `Binding`) so that this package needs pydantic
 only; `helpdesk_runtime.broker` turns it into FastStream objects.
@@ -20,23 +28,27 @@ only; `helpdesk_runtime.broker` turns it into FastStream objects.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
 from helpdesk_contracts.admin import v1 as admin_v1
 from helpdesk_contracts.auth import v1 as auth_v1
 from helpdesk_contracts.base import ADMIN_EXCHANGE, COMMANDS_EXCHANGE, EVENTS_EXCHANGE, Message
+from helpdesk_contracts.inbox import v1 as inbox_v1
+from helpdesk_contracts.janitor import v1 as janitor_v1
 from helpdesk_contracts.mail import v1 as mail_v1
 from helpdesk_contracts.ticket import v1 as ticket_v1
 
 Consumer = Literal["gateway", "auth", "mailer", "inbox", "janitor"]
 
-DLX_NAME = "helpdesk.dlx"
+CONSUMERS: tuple[Consumer, ...] = ("gateway", "auth", "mailer", "inbox", "janitor")
+
+DLX_PREFIX = "helpdesk.dlx"
 UNROUTED_EXCHANGE_NAME = "helpdesk.unrouted"
 UNROUTED_QUEUE_NAME = "helpdesk.unrouted"
-DELAY_EXCHANGE_NAME = "helpdesk.delay"
-REDELIVER_EXCHANGE_NAME = "helpdesk.redeliver"
+DELAY_PREFIX = "helpdesk.delay"
+REDELIVER_PREFIX = "helpdesk.redeliver"
 
 DELIVERY_LIMIT = 10
 """Deliveries of one message (crashes, nacks) before the broker dead-letters it."""
@@ -53,11 +65,15 @@ def _frozen(arguments: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Exchange:
-    """A durable exchange."""
+    """A durable exchange.
+
+    `declare=False` marks a reference that is only looked up (`passive`), never declared.
+    """
 
     name: str
     type: Literal["topic", "direct", "fanout"]
     arguments: Mapping[str, Any] = field(default_factory=lambda: _frozen(None), hash=False)
+    declare: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +89,7 @@ class Queue:
 EVENTS = Exchange(EVENTS_EXCHANGE, "topic", _frozen({"alternate-exchange": UNROUTED_EXCHANGE_NAME}))
 COMMANDS = Exchange(COMMANDS_EXCHANGE, "topic")
 ADMIN = Exchange(ADMIN_EXCHANGE, "topic")
-DLX = Exchange(DLX_NAME, "direct")
 UNROUTED = Exchange(UNROUTED_EXCHANGE_NAME, "fanout")
-DELAY = Exchange(DELAY_EXCHANGE_NAME, "topic")
-REDELIVER = Exchange(REDELIVER_EXCHANGE_NAME, "topic")
 
 EXCHANGES: dict[str, Exchange] = {
     EVENTS_EXCHANGE: EVENTS,
@@ -104,6 +117,7 @@ SUBSCRIPTIONS: dict[Consumer, tuple[type[Message], ...]] = {
         mail_v1.MailFailed,
         admin_v1.DeleteUser,
         admin_v1.RevokeUser,
+        admin_v1.UnrevokeUser,
         admin_v1.LookupUser,
     ),
     "mailer": (
@@ -121,9 +135,88 @@ SUBSCRIPTIONS: dict[Consumer, tuple[type[Message], ...]] = {
 }
 """Which service consumes what. Third parties bind their own queues to `helpdesk.events`."""
 
+PUBLICATIONS: dict[Consumer, tuple[type[Message], ...]] = {
+    "gateway": (
+        auth_v1.RequestCode,
+        auth_v1.VerifyCode,
+        ticket_v1.TicketSubmitted,
+        ticket_v1.TicketRated,
+        admin_v1.AdminCommandCompleted,
+    ),
+    "auth": (
+        auth_v1.CodeSent,
+        auth_v1.CodeRejected,
+        auth_v1.UserAuthorized,
+        auth_v1.UserRevoked,
+        mail_v1.SendMail,
+        admin_v1.AdminCommandCompleted,
+    ),
+    "mailer": (
+        ticket_v1.TicketEmailed,
+        ticket_v1.TicketEmailFailed,
+        mail_v1.MailSent,
+        mail_v1.MailFailed,
+    ),
+    "inbox": (ticket_v1.TicketStatusChanged, inbox_v1.InboxMessageUnmatched),
+    "janitor": (
+        janitor_v1.AttachmentsPurged,
+        janitor_v1.JanitorRunCompleted,
+        admin_v1.AdminCommandCompleted,
+    ),
+}
+"""What each service publishes: its broker account may publish these routing keys and no other."""
+
+
+def consumer_of_queue(queue: str) -> Consumer:
+    """The consumer a work queue (or its dead-letter queue) belongs to."""
+    prefix = queue.partition(".")[0]
+    for consumer in CONSUMERS:
+        if consumer == prefix:
+            return consumer
+    raise ValueError(f"{queue} is not a helpdesk work queue")
+
+
+def dlx_name(consumer: str) -> str:
+    return f"{DLX_PREFIX}.{consumer}"
+
+
+def delay_exchange_name(consumer: str) -> str:
+    return f"{DELAY_PREFIX}.{consumer}"
+
+
+def redeliver_exchange_name(consumer: str) -> str:
+    return f"{REDELIVER_PREFIX}.{consumer}"
+
+
+def dlx(consumer: str) -> Exchange:
+    return Exchange(dlx_name(consumer), "direct")
+
+
+def delay_exchange(consumer: str) -> Exchange:
+    return Exchange(delay_exchange_name(consumer), "topic")
+
+
+def redeliver_exchange(consumer: str) -> Exchange:
+    return Exchange(redeliver_exchange_name(consumer), "topic")
+
 
 def exchange_for(message: type[Message]) -> Exchange:
     return EXCHANGES[message.exchange]
+
+
+def passive(exchange: Exchange) -> Exchange:
+    """The same exchange, only looked up: declaring needs `configure`, a lookup needs nothing.
+
+    Subscribers and publishers use these, so a service whose account may not configure the
+    shared exchanges still starts once they exist (FastStream caches declarations by name and
+    arguments, so in "declare all" mode they are the very objects declared before).
+    """
+    return replace(exchange, declare=False)
+
+
+def exchange_ref(message: type[Message]) -> Exchange:
+    """The message's exchange as subscribers and publishers refer to it (looked up only)."""
+    return passive(EXCHANGES[message.exchange])
 
 
 def queue_name(consumer: str, message: type[Message]) -> str:
@@ -134,8 +227,8 @@ def dlq_name(queue: str) -> str:
     return f"{queue}.dlq"
 
 
-def delay_queue_name(tier_seconds: int) -> str:
-    return f"{DELAY_EXCHANGE_NAME}.{tier_seconds}s"
+def delay_queue_name(consumer: str, tier_seconds: int) -> str:
+    return f"{delay_exchange_name(consumer)}.{tier_seconds}s"
 
 
 def delay_routing_key(queue: str, tier_seconds: int) -> str:
@@ -160,7 +253,7 @@ def work_queue(consumer: str, message: type[Message]) -> Queue:
         arguments=_frozen(
             {
                 "x-delivery-limit": DELIVERY_LIMIT,
-                "x-dead-letter-exchange": DLX_NAME,
+                "x-dead-letter-exchange": dlx_name(consumer),
                 "x-dead-letter-routing-key": name,
                 "x-dead-letter-strategy": "at-least-once",
                 "x-overflow": "reject-publish",
@@ -173,15 +266,15 @@ def dead_letter_queue(queue: str) -> Queue:
     return Queue(dlq_name(queue), quorum=True, routing_key=queue)
 
 
-def delay_queue(tier_seconds: int) -> Queue:
+def delay_queue(consumer: str, tier_seconds: int) -> Queue:
     return Queue(
-        delay_queue_name(tier_seconds),
+        delay_queue_name(consumer, tier_seconds),
         quorum=False,
         routing_key=f"{tier_seconds}s.#",
         arguments=_frozen(
             {
                 "x-message-ttl": tier_seconds * 1000,
-                "x-dead-letter-exchange": REDELIVER_EXCHANGE_NAME,
+                "x-dead-letter-exchange": redeliver_exchange_name(consumer),
             }
         ),
     )
@@ -210,23 +303,36 @@ def all_work_queues() -> list[tuple[Queue, type[Message]]]:
     ]
 
 
-def all_bindings() -> list[Binding]:
-    """Every queue and binding of the system, in declaration order."""
-    bindings = [Binding(unrouted_queue(), UNROUTED, "")]
-    bindings += [Binding(delay_queue(t), DELAY, f"{t}s.#") for t in DELAY_TIERS_SECONDS]
-    for queue, message in all_work_queues():
+def own_exchanges(consumer: str) -> tuple[Exchange, ...]:
+    """The exchanges only this consumer's account may use: dead letters, delay, redelivery."""
+    return (dlx(consumer), delay_exchange(consumer), redeliver_exchange(consumer))
+
+
+def own_bindings(consumer: Consumer) -> list[Binding]:
+    """This consumer's queues and their bindings: work, dead-letter and delay tier queues."""
+    bindings = [
+        Binding(delay_queue(consumer, t), delay_exchange(consumer), f"{t}s.#")
+        for t in DELAY_TIERS_SECONDS
+    ]
+    for message in SUBSCRIPTIONS[consumer]:
+        queue = work_queue(consumer, message)
         bindings.append(Binding(queue, exchange_for(message), message.routing_key))
-        bindings.append(Binding(queue, REDELIVER, f"*.{queue.name}"))
-        bindings.append(Binding(dead_letter_queue(queue.name), DLX, queue.name))
+        bindings.append(Binding(queue, redeliver_exchange(consumer), f"*.{queue.name}"))
+        bindings.append(Binding(dead_letter_queue(queue.name), dlx(consumer), queue.name))
     return bindings
 
 
-ALL_EXCHANGES: tuple[Exchange, ...] = (
-    UNROUTED,
-    EVENTS,
-    COMMANDS,
-    ADMIN,
-    DLX,
-    DELAY,
-    REDELIVER,
+def all_bindings() -> list[Binding]:
+    """Every queue and binding of the system, in declaration order."""
+    bindings = [Binding(unrouted_queue(), UNROUTED, "")]
+    for consumer in CONSUMERS:
+        bindings += own_bindings(consumer)
+    return bindings
+
+
+SHARED_EXCHANGES: tuple[Exchange, ...] = (UNROUTED, EVENTS, COMMANDS, ADMIN)
+"""Declared before the per-consumer exchanges (`helpdesk.events` names the alternate first)."""
+
+ALL_EXCHANGES: tuple[Exchange, ...] = SHARED_EXCHANGES + tuple(
+    exchange for consumer in CONSUMERS for exchange in own_exchanges(consumer)
 )

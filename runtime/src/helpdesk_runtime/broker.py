@@ -23,7 +23,7 @@ from faststream.rabbit.subscriber import RabbitSubscriber
 from helpdesk_contracts import topology
 from helpdesk_contracts.base import Message
 
-from helpdesk_runtime.audit import AdminAuditMiddleware
+from helpdesk_runtime.audit import AdminGuard
 from helpdesk_runtime.logs import bind_log_context
 from helpdesk_runtime.metrics import Metrics
 from helpdesk_runtime.settings import InfraSettings
@@ -36,12 +36,16 @@ logger = logging.getLogger("helpdesk.broker")
 
 @cache
 def rabbit_exchange(exchange: topology.Exchange) -> RabbitExchange:
-    """The FastStream declaration of an exchange of the topology."""
+    """The FastStream declaration of an exchange of the topology.
+
+    A passive reference (`topology.passive`) becomes `declare=False`: only looked up.
+    """
     return RabbitExchange(
         exchange.name,
         type=ExchangeType(exchange.type),
         durable=True,
         arguments=dict(exchange.arguments) or None,
+        declare=exchange.declare,
     )
 
 
@@ -73,13 +77,26 @@ class LogContextMiddleware(BaseMiddleware):
 
 
 def create_broker(
-    infra: InfraSettings, *, service: str, metrics: Metrics | None = None
+    infra: InfraSettings,
+    *,
+    service: str,
+    metrics: Metrics | None = None,
+    guard: AdminGuard | None = None,
 ) -> RabbitBroker:
     """A broker whose publishes are confirmed, and whose returns and nacks raise.
 
     Handlers that raise have their message rejected (not requeued), which dead-letters it:
     poison never loops. Transient failures are retried by the handler with `retry_later`.
+    Every admin command passes the guard (signature, time stamp, nonce, audit line) before its
+    handler; without one given, a guard with the settings' keys and no nonce store rejects every
+    admin command, so a broker built for a tool can never run one unchecked.
     """
+    guard = guard or AdminGuard(service=service, public_keys=infra.admin_public_keys)
+    middlewares: tuple[Any, ...] = (LogContextMiddleware, guard.middleware())
+    if metrics is not None:
+        middlewares += (
+            RabbitPrometheusMiddleware(registry=metrics.registry, app_name=f"helpdesk-{service}"),
+        )
     return RabbitBroker(
         infra.rabbit_url.get_secret_value(),
         default_channel=Channel(
@@ -89,26 +106,35 @@ def create_broker(
         graceful_timeout=infra.graceful_timeout_seconds,
         app_id=f"helpdesk-{service}",
         logger=logging.getLogger(f"helpdesk.{service}.faststream"),
-        middlewares=(
-            (LogContextMiddleware, AdminAuditMiddleware)
-            if metrics is None
-            else (
-                LogContextMiddleware,
-                AdminAuditMiddleware,
-                RabbitPrometheusMiddleware(
-                    registry=metrics.registry, app_name=f"helpdesk-{service}"
-                ),
-            )
-        ),
+        middlewares=middlewares,
         timeout=10.0,
     )
 
 
-async def declare_topology(broker: RabbitBroker) -> None:
-    """Declare every exchange, queue and binding of the system (idempotent)."""
-    for exchange in topology.ALL_EXCHANGES:
+async def declare_topology(broker: RabbitBroker, *, only: topology.Consumer | None = None) -> None:
+    """Declare every exchange, queue and binding of the system (idempotent).
+
+    With `only`, just that consumer's own exchanges, queues and bindings: what a per-service
+    account may configure. The shared exchanges must then exist already (definitions file).
+    """
+    if only is None:
+        exchanges: tuple[topology.Exchange, ...] = topology.ALL_EXCHANGES
+        bindings = topology.all_bindings()
+    else:
+        for shared in topology.SHARED_EXCHANGES:
+            try:
+                await broker.declare_exchange(rabbit_exchange(topology.passive(shared)))
+            except Exception as exc:
+                raise RuntimeError(
+                    f"exchange {shared.name} does not exist: with HELPDESK_DECLARE_TOPOLOGY=own "
+                    "the broker's definitions file (deploy/rabbitmq/definitions.json) declares "
+                    "the shared topology"
+                ) from exc
+        exchanges = topology.own_exchanges(only)
+        bindings = topology.own_bindings(only)
+    for exchange in exchanges:
         await broker.declare_exchange(rabbit_exchange(exchange))
-    for binding in topology.all_bindings():
+    for binding in bindings:
         queue = await broker.declare_queue(rabbit_queue(binding.queue))
         declared = await broker.declare_exchange(rabbit_exchange(binding.exchange))
         await queue.bind(declared, routing_key=binding.routing_key)
@@ -122,7 +148,7 @@ def subscriber(
         raise ValueError(f"{consumer} does not consume {message.routing_key}; see topology")
     return router.subscriber(  # type: ignore[return-value]
         rabbit_queue(topology.work_queue(consumer, message)),
-        rabbit_exchange(topology.exchange_for(message)),
+        rabbit_exchange(topology.exchange_ref(message)),
         title=f"{consumer}:{message.routing_key}",
         description=(message.__doc__ or "").strip().splitlines()[0],
     )
@@ -166,7 +192,8 @@ class Publisher:
         correlation_id: str | None = None,
         headers: dict[str, Any] | None = None,
     ) -> None:
-        target = topology.EXCHANGES.get(exchange)
+        shared = topology.EXCHANGES.get(exchange)
+        target = topology.passive(shared) if shared is not None else None
         await self.broker.publish(
             body,
             exchange=rabbit_exchange(target) if target is not None else exchange,
@@ -192,7 +219,7 @@ class Publisher:
         headers = {**message.headers, ATTEMPT_HEADER: attempt_of(message) + 1}
         await self.broker.publish(
             message.body,
-            exchange=rabbit_exchange(topology.DELAY),
+            exchange=rabbit_exchange(topology.delay_exchange(topology.consumer_of_queue(queue))),
             routing_key=topology.delay_routing_key(queue, tier),
             message_id=message.message_id,
             correlation_id=message.correlation_id,

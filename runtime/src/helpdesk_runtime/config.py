@@ -10,11 +10,18 @@ A placeholder is a value copied from `.env.example` and never replaced: it conta
 `CHANGE_ME` / `replace_me` (any case, `_`, `-` or nothing between the words), is a whole
 `<...>` (e.g. `<bot token from @BotFather>`), or contains an angle-bracketed word such as
 `amqp://helpdesk:<password>@rabbitmq/`.
+
+With `HELPDESK_ENV=production` two more things stop a service: a secret that still holds (or
+contains, as a URL's password) one of the sample values of `.env.example` (`SAMPLE_SECRETS`),
+and a connection that would send a password in clear (LDAP/SMTP/POP3 without TLS), unless the
+operator allows it with the setting the problem names (`*_ALLOW_PLAINTEXT=true`), which is
+then logged as a warning at every start.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
@@ -28,6 +35,8 @@ from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
+logger = logging.getLogger("helpdesk.config")
+
 EX_CONFIG = 78
 """sysexits.h: configuration error. Distinguishes "fix your settings" from a crash."""
 
@@ -36,6 +45,43 @@ _PLACEHOLDER_WORDS = re.compile(
 )
 _WHOLE_BRACKETED = re.compile(r"^<[^<>]+>$")
 _BRACKETED_WORD = re.compile(r"<[^<>@\s][^<>@]*>")
+
+SAMPLE_SECRETS: frozenset[str] = frozenset(
+    {
+        "dev-rabbit-password",
+        "dev-rabbit-gateway",
+        "dev-rabbit-auth",
+        "dev-rabbit-mailer",
+        "dev-rabbit-inbox",
+        "dev-rabbit-janitor",
+        "dev-rabbit-ops",
+        "dev-rabbit-admin",
+        "dev-mongo-root",
+        "dev-mongo-gateway",
+        "dev-mongo-auth",
+        "dev-mongo-mailer",
+        "dev-mongo-inbox",
+        "dev-mongo-janitor",
+        "dev-only-pepper-not-for-production",
+        "dev-ldap-readonly",
+        "dev-ldap-admin",
+        "dev-pop3-password",
+        "guest:guest@",
+    }
+)
+"""The secrets `.env.example` ships (a test keeps this list in step with the file), and the
+broker's default account: known to everyone, so never acceptable in production."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlaintextAuth:
+    """A connection a service would authenticate over without TLS."""
+
+    what: str
+    """e.g. "AUTH_LDAP_SECURITY=plain sends the LDAP bind password in clear"."""
+    override: str
+    """The setting that allows it anyway, e.g. AUTH_LDAP_ALLOW_PLAINTEXT."""
+    allowed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +154,58 @@ def settings_problems[S: BaseSettings](cls: type[S]) -> tuple[S | None, list[str
     if problems:
         return None, problems
     assert settings is not None  # noqa: S101 - no problems means the build succeeded
-    return settings, placeholder_problems(settings)
+    return settings, placeholder_problems(settings) + production_problems(settings)
+
+
+def is_production(settings: BaseSettings) -> bool:
+    return any(
+        name == "HELPDESK_ENV" and value == "production"
+        for name, value in _settings_values(settings)
+    )
+
+
+def production_problems(settings: BaseSettings) -> list[str]:
+    """In production: sample secrets and unallowed plaintext authentication (values unshown).
+
+    Plaintext authentication the operator allowed is logged as a warning instead.
+    """
+    if not is_production(settings):
+        return []
+    problems = []
+    for name, value in _settings_values(settings):
+        if not isinstance(value, SecretStr | SecretBytes):
+            continue
+        if any(sample in text for text in _texts(value) for sample in SAMPLE_SECRETS):
+            problems.append(
+                f"{name}: the sample value from .env.example; HELPDESK_ENV=production needs a "
+                "real secret"
+            )
+    for plaintext in plaintext_auth(settings):
+        if plaintext.allowed:
+            logger.warning(
+                "%s=true: %s (allowed in production by this setting)",
+                plaintext.override,
+                plaintext.what,
+            )
+        else:
+            problems.append(
+                f"{plaintext.what}; HELPDESK_ENV=production refuses it: use TLS, or set "
+                f"{plaintext.override}=true to accept the risk"
+            )
+    return problems
+
+
+def plaintext_auth(settings: BaseSettings) -> list[PlaintextAuth]:
+    """What the settings class (and its nested settings) declare as cleartext logins."""
+    found: list[PlaintextAuth] = []
+    describe = getattr(settings, "plaintext_auth", None)
+    if callable(describe):
+        found += describe()
+    for field_name in type(settings).model_fields:
+        value = getattr(settings, field_name)
+        if isinstance(value, BaseSettings):
+            found += plaintext_auth(value)
+    return found
 
 
 def placeholder_problems(settings: BaseSettings) -> list[str]:

@@ -9,13 +9,16 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from faststream import FastStream
 from faststream.rabbit import RabbitBroker, RabbitRouter
+from helpdesk_contracts import topology
+from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from helpdesk_runtime.audit import NONCE_COLLECTION, AdminGuard, NonceStore
 from helpdesk_runtime.broker import Publisher, create_broker, declare_topology
 from helpdesk_runtime.http import OpsServer, ReadinessCheck
 from helpdesk_runtime.logs import configure_logging
@@ -40,6 +43,7 @@ class ServiceRuntime:
     mongo: AsyncMongoClient[Document]
     db: AsyncDatabase[Document]
     metrics: Metrics
+    guard: AdminGuard
     jobs: list[BackgroundJob] = field(default_factory=list)
     stoppers: list[GracefulStop] = field(default_factory=list)
     """Run on shutdown after the consumers stopped and before the jobs are cancelled."""
@@ -54,19 +58,36 @@ class ServiceRuntime:
         return Retry(self.publisher, transient, limit=self.infra.retry_limit)
 
 
-def create_runtime(service: str, infra: InfraSettings) -> ServiceRuntime:
-    configure_logging(service, level=infra.log_level, fmt=infra.log_format)
+def create_runtime(
+    service: str, infra: InfraSettings, *, settings: BaseModel | None = None
+) -> ServiceRuntime:
+    """`settings`: the service's own settings, whose secret values the logs must never show."""
+    configure_logging(
+        service,
+        level=infra.log_level,
+        fmt=infra.log_format,
+        secrets_from=[infra] if settings is None else [infra, settings],
+    )
     metrics = Metrics(service)
-    broker = create_broker(infra, service=service, metrics=metrics)
     mongo = create_mongo_client(infra, app_name=f"helpdesk-{service}")
+    db = mongo[infra.mongo_db]
+    guard = AdminGuard(
+        service=service,
+        public_keys=infra.admin_public_keys,
+        nonces=NonceStore(db[NONCE_COLLECTION]),
+    )
+    broker = create_broker(infra, service=service, metrics=metrics, guard=guard)
+    publisher = Publisher(broker, timeout=infra.publish_timeout_seconds, metrics=metrics)
+    guard.publisher = publisher  # rejections are answered like any AdminCommandCompleted
     return ServiceRuntime(
         service=service,
         infra=infra,
         broker=broker,
-        publisher=Publisher(broker, timeout=infra.publish_timeout_seconds, metrics=metrics),
+        publisher=publisher,
         mongo=mongo,
-        db=mongo[infra.mongo_db],
+        db=db,
         metrics=metrics,
+        guard=guard,
     )
 
 
@@ -121,7 +142,16 @@ def create_service_app(
             log.error("MongoDB does not answer: %s", type(exc).__name__)
             raise
         await runtime.broker.connect()
-        await declare_topology(runtime.broker)
+        own = runtime.infra.declare_topology == "own" and runtime.service in topology.CONSUMERS
+        await declare_topology(
+            runtime.broker, only=cast(topology.Consumer, runtime.service) if own else None
+        )
+        if _takes_admin_commands(runtime) and isinstance(runtime.guard.nonces, NonceStore):
+            await runtime.guard.nonces.ensure_indexes()
+            if not runtime.guard.public_keys:
+                log.warning(
+                    "HELPDESK_ADMIN_PUBLIC_KEYS is empty: every admin command will be rejected"
+                )
         if setup is not None:
             await setup()
 
@@ -173,6 +203,11 @@ def create_service_app(
         on_shutdown=[on_shutdown],
         after_shutdown=[after_shutdown],
     )
+
+
+def _takes_admin_commands(runtime: ServiceRuntime) -> bool:
+    names = {getattr(getattr(s, "queue", None), "name", None) for s in runtime.broker.subscribers}
+    return bool(names & runtime.guard.queues.keys())
 
 
 def _name(stop: GracefulStop) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from helpdesk_runtime.signing import parse_public_keys
 
 SECRETS_DIR = Path("/run/secrets")
 
@@ -56,3 +59,26 @@ class InfraSettings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
+    declare_topology: Literal["all", "own"] = Field(
+        default="all",
+        description="all: declare the whole topology at start (one account for everything: "
+        "development, tests); own: only this service's queues and exchanges (per-service "
+        "accounts; the broker's definitions file declares the rest).",
+    )
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses the sample secrets of .env.example and plaintext "
+        "authentication to SMTP/POP3/LDAP.",
+    )
+    admin_public_keys: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Operators' Ed25519 public keys, `name=base64,...` (helpdesk-admin keygen); "
+        "admin commands signed by any other key are rejected.",
+    )
+
+    @field_validator("admin_public_keys", mode="before")
+    @classmethod
+    def _named_keys(cls, value: object) -> object:
+        if isinstance(value, dict):
+            value = json.dumps(value)  # checked the same way as the environment's text
+        return parse_public_keys(value) if isinstance(value, str) else value

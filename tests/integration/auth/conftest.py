@@ -31,6 +31,7 @@ from helpdesk_contracts.auth.v1 import (
 )
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import SendMail
+from helpdesk_harness import admin_keys
 from helpdesk_harness.ldap_server import SlapdServer
 from helpdesk_harness.rabbit import Vhost
 from helpdesk_runtime.settings import InfraSettings
@@ -172,7 +173,7 @@ class AuthWorld:
 
             async def delays_empty() -> bool:
                 for tier in topology.DELAY_TIERS_SECONDS:
-                    name = topology.delay_queue_name(tier)
+                    name = topology.delay_queue_name("auth", tier)
                     queue = await channel.declare_queue(name, passive=True)
                     if queue.declaration_result.message_count:
                         return False
@@ -247,6 +248,7 @@ def auth_settings(
             mongo_url=SecretStr(mongo_url),
             mongo_db=mongo_db_name,
             graceful_timeout_seconds=5.0,
+            admin_public_keys=admin_keys.PUBLIC_KEYS,
         )
         values: dict[str, Any] = {
             "code_pepper": SecretStr(PEPPER),

@@ -24,10 +24,11 @@ from tests.integration.auth.conftest import WorldFactory
 
 pytestmark = pytest.mark.integration
 
+HOUR = 3600
 DAY = 86_400
 
 
-async def test_the_daily_recheck_revokes_people_disabled_or_removed_in_the_directory(
+async def test_the_hourly_recheck_revokes_people_disabled_or_removed_in_the_directory(
     auth_world: WorldFactory, slapd_fresh: SlapdServer
 ) -> None:
     world = await auth_world(directory=slapd_fresh)
@@ -40,8 +41,8 @@ async def test_the_daily_recheck_revokes_people_disabled_or_removed_in_the_direc
     slapd_fresh.disable("maria.ivanova")
     slapd_fresh.delete("ivan.petrov")
 
-    # Not due yet: a pass before the interval has passed asks nobody about anybody.
-    world.clock.advance(DAY - 1)
+    # Not due yet: a pass before the interval (an hour by default) asks nobody about anybody.
+    world.clock.advance(HOUR - 1)
     early = await world.service.recheck.run_once()
     assert (early.checked, early.revoked) == (0, [])
 
@@ -72,7 +73,7 @@ async def test_a_recheck_while_the_directory_is_down_revokes_nobody(
     world = await auth_world(directory=slapd_fresh)
     await world.sign_in(6101, "maria.ivanova@example.com")
     slapd_fresh.stop()
-    world.clock.advance(DAY)
+    world.clock.advance(HOUR)  # due, and well within AUTH_RECHECK_MAX_UNVERIFIED_SECONDS
 
     report = await world.service.recheck.run_once()
     assert report.directory_unavailable
@@ -83,6 +84,28 @@ async def test_a_recheck_while_the_directory_is_down_revokes_nobody(
     assert (report.checked, report.revoked) == (1, [])
     await world.settle()
     assert world.bus.all(UserRevoked) == []
+
+
+async def test_a_directory_down_for_longer_than_the_bound_revokes_the_unverified(
+    auth_world: WorldFactory, slapd_fresh: SlapdServer
+) -> None:
+    world = await auth_world(directory=slapd_fresh, recheck_max_unverified_seconds=3 * HOUR)
+    await world.sign_in(6111, "maria.ivanova@example.com")
+    slapd_fresh.stop()
+    world.clock.advance(2 * HOUR)
+    kept = await world.service.recheck.run_once()
+    assert (kept.directory_unavailable, kept.revoked) == (True, [])
+
+    world.clock.advance(HOUR)  # three hours without a word from the directory
+    report = await world.service.recheck.run_once()
+    assert report.revoked == [6111]
+    revoked = await world.bus.wait_for(UserRevoked, lambda m: m.telegram_user_id == 6111)
+    assert revoked.reason is RevokeReason.DIRECTORY_UNREACHABLE
+
+    # Once it answers again, she simply signs in again.
+    slapd_fresh.start()
+    world.clock.advance(60)
+    await world.sign_in(6111, "maria.ivanova@example.com")
 
 
 async def test_directory_stopped_mid_run_is_reported_and_auth_recovers_when_it_returns(

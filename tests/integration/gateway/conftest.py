@@ -25,6 +25,7 @@ from helpdesk_contracts.auth.v1 import EmployeeProfile, UserAuthorized
 from helpdesk_contracts.base import Message
 from helpdesk_gateway.app import Gateway, build_gateway
 from helpdesk_gateway.settings import GatewaySettings
+from helpdesk_harness import admin_keys
 from helpdesk_harness.fake_telegram.client import FakeTelegramClient
 from helpdesk_harness.fake_telegram.models import ChatMessage, User
 from helpdesk_harness.fake_telegram.server import FakeTelegramServer
@@ -209,6 +210,7 @@ def gateway_settings(
             mongo_db=db_name,
             log_format="text",
             graceful_timeout_seconds=5,
+            admin_public_keys=admin_keys.PUBLIC_KEYS,
         ),
         "polling_timeout_seconds": 5,
         "per_chat_rate": 50.0,

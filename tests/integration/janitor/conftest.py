@@ -9,6 +9,7 @@ from typing import Any
 import aio_pika
 import pytest
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, RunJanitor
+from helpdesk_harness import admin_keys
 from helpdesk_janitor.settings import JanitorSettings
 from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
@@ -25,6 +26,7 @@ def _settings_factory(rabbit_url: str, mongo_url: str, mongo_db_name: str) -> Se
             mongo_url=SecretStr(mongo_url),
             mongo_db=mongo_db_name,
             graceful_timeout_seconds=5.0,
+            admin_public_keys=admin_keys.PUBLIC_KEYS,
         )
         values: dict[str, Any] = {"interval_seconds": 0, "quarantine_days": 14} | overrides
         return JanitorSettings(infra=infra, **values)

@@ -128,7 +128,7 @@ async def test_a_run_that_meets_a_database_failure_is_retried_later_then_answere
 
         # The second retry (after the 1 s tier) waits 5 s: long enough to be seen there.
         async def waits_for_retry() -> bool:
-            return await b.queue_depth(topology.delay_queue_name(5)) == 1
+            return await b.queue_depth(topology.delay_queue_name("janitor", 5)) == 1
 
         await eventually(waits_for_retry, what="the command to wait in the 5 s delay tier")
 

@@ -7,6 +7,8 @@ import os
 import sys
 from dataclasses import dataclass
 
+from helpdesk_harness import admin_keys
+
 from tests.support import REPO_ROOT
 
 
@@ -20,6 +22,7 @@ class Run:
 async def run_admin(rabbit_url: str, *args: str, env: dict[str, str] | None = None) -> Run:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
     full_env["HELPDESK_RABBIT_URL"] = rabbit_url
+    full_env["HELPDESK_ADMIN_KEY_FILE"] = str(admin_keys.key_file())
     full_env.update(env or {})
     process = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -20,6 +20,7 @@ from helpdesk_contracts import topology
 from helpdesk_contracts.admin import v1 as admin_v1
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome
 from helpdesk_contracts.base import AdminCommand
+from helpdesk_harness import admin_keys
 from helpdesk_runtime.broker import (
     Publisher,
     create_broker,
@@ -76,7 +77,11 @@ class FakeServices:
 
 @pytest.fixture
 async def services(rabbit_url: str) -> AsyncIterator[FakeServices]:
-    broker = create_broker(InfraSettings(rabbit_url=SecretStr(rabbit_url)), service="fake")
+    broker = create_broker(
+        InfraSettings(rabbit_url=SecretStr(rabbit_url)),
+        service="fake",
+        guard=admin_keys.guard("fake"),
+    )
     fake = FakeServices(broker)
 
     @subscriber(broker, "auth", admin_v1.RevokeUser)

@@ -94,6 +94,18 @@ def test_every_service_builds_from_the_one_dockerfile(project: Path) -> None:
         assert "HELPDESK_MONGO_URL" not in environment
         targets = {secret["target"] for secret in service["secrets"]}
         assert {"helpdesk_rabbit_url", "helpdesk_mongo_url"} <= targets
+        # Its own broker and database accounts (the dev passwords of .env.example), in the
+        # secret files compose mounts.
+        sources = {secret["target"]: secret["source"] for secret in service["secrets"]}
+        example = REPO_ROOT / "deploy" / "secrets.example"
+        rabbit_url = (example / sources["helpdesk_rabbit_url"]).read_text().strip()
+        mongo_url = (example / sources["helpdesk_mongo_url"]).read_text().strip()
+        assert rabbit_url == f"amqp://helpdesk-{name}:dev-rabbit-{name}@rabbitmq:5672/"
+        assert mongo_url == (
+            f"mongodb://helpdesk-{name}:dev-mongo-{name}@mongodb:27017/helpdesk"
+            "?replicaSet=rs0&authSource=helpdesk"
+        )
+        assert environment["HELPDESK_DECLARE_TOPOLOGY"] == "own"
         assert service["read_only"] is True
         assert "ALL" in service["cap_drop"]
     for infrastructure in ("rabbitmq", "mongodb"):

@@ -18,6 +18,7 @@ import aio_pika
 import pytest
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin.v1 import RunJanitor
+from helpdesk_harness import admin_keys
 from helpdesk_harness.procs import ServerProcess
 from helpdesk_harness.services import infra_env
 from helpdesk_runtime.broker import Publisher, create_broker, declare_topology
@@ -37,7 +38,7 @@ async def _publish(rabbit_url: str, count: int) -> list[str]:
     try:
         await declare_topology(broker)
         publisher = Publisher(broker, timeout=10)
-        commands = [RunJanitor(requested_by="test") for _ in range(count)]
+        commands = [admin_keys.sign(RunJanitor(requested_by="test")) for _ in range(count)]
         for command in commands:
             await publisher.publish(command)
         return [str(command.message_id) for command in commands]

@@ -1,17 +1,16 @@
 """The RabbitMQ permissions in docs/operations.md, applied to the real broker.
 
 Three accounts in a fresh vhost, with exactly the rights `helpdesk-admin permissions` prints:
-the services run the whole topology but cannot publish an admin command; operators publish admin
+a service (auth) declares and runs its own part of the topology but cannot publish an admin
+command (tests/security/ tries every other way in); operators publish admin
 commands, read the answers and manage dead letters, nothing else; an integrator binds queues of
 its own to helpdesk.events and can neither publish nor read the services' queues.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import aio_pika
 import pytest
@@ -20,7 +19,7 @@ from helpdesk_admin import permissions
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin import v1 as admin_v1
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome
-from helpdesk_harness.rabbit import _management, _rabbitmqctl
+from helpdesk_harness import admin_keys
 from helpdesk_runtime.broker import (
     Publisher,
     create_broker,
@@ -31,36 +30,12 @@ from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
 from tests.integration.ops.admin_cli import run_admin
+from tests.support.rabbit_accounts import Account, create_account, delete_account
 
 pytestmark = pytest.mark.integration
 
 AUTH_QUEUE = topology.queue_name("auth", admin_v1.RevokeUser)
 MAILER_QUEUE = "mailer.ticket.submitted.v1"
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    name: str
-    url: str
-
-
-def _create(vhost: str, base_url: str, right: permissions.Permission) -> Account:
-    name = f"helpdesk-test-{uuid.uuid4().hex[:10]}"
-    password = uuid.uuid4().hex
-    rights = {"configure": right.configure, "write": right.write, "read": right.read}
-    if _management("PUT", f"users/{quote(name)}", {"password": password, "tags": ""}):
-        _management("PUT", f"permissions/{quote(vhost, safe='')}/{quote(name)}", rights)
-    else:
-        _rabbitmqctl("add_user", name, password)
-        _rabbitmqctl("set_permissions", "-p", vhost, name, *rights.values())
-    parts = urlsplit(base_url)
-    netloc = f"{name}:{password}@{parts.hostname}:{parts.port}"
-    return Account(name, urlunsplit((parts.scheme, netloc, parts.path, "", "")))
-
-
-def _delete(account: Account) -> None:
-    if not _management("DELETE", f"users/{quote(account.name)}"):
-        _rabbitmqctl("delete_user", account.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,25 +46,37 @@ class Accounts:
 
 
 @pytest.fixture
-def accounts(rabbit_url: str) -> Iterator[Accounts]:
-    vhost = unquote(urlsplit(rabbit_url).path.lstrip("/"))
+async def accounts(rabbit_url: str) -> AsyncIterator[Accounts]:
+    # The shared topology exists before any service starts (the definitions file's job).
+    await _declare_all(rabbit_url)
     created = Accounts(
-        services=_create(vhost, rabbit_url, permissions.SERVICES),
-        operators=_create(vhost, rabbit_url, permissions.OPERATORS),
-        integrator=_create(vhost, rabbit_url, permissions.integrator("crm.")),
+        services=create_account(rabbit_url, permissions.SERVICES["auth"], label="auth"),
+        operators=create_account(rabbit_url, permissions.OPERATORS, label="ops"),
+        integrator=create_account(rabbit_url, permissions.integrator("crm."), label="crm"),
     )
     try:
         yield created
     finally:
         for account in (created.services, created.operators, created.integrator):
-            _delete(account)
+            delete_account(account)
+
+
+async def _declare_all(rabbit_url: str) -> None:
+    broker = create_broker(InfraSettings(rabbit_url=SecretStr(rabbit_url)), service="setup")
+    await broker.connect()
+    try:
+        await declare_topology(broker)
+    finally:
+        await broker.stop()
 
 
 @pytest.fixture
 async def running_services(accounts: Accounts) -> AsyncIterator[None]:
-    """A fake auth, connected as the services' account: declares the topology and answers."""
+    """A fake auth with auth's own account: declares its part of the topology and answers."""
     broker = create_broker(
-        InfraSettings(rabbit_url=SecretStr(accounts.services.url)), service="fake"
+        InfraSettings(rabbit_url=SecretStr(accounts.services.url)),
+        service="fake",
+        guard=admin_keys.guard("fake"),
     )
     publisher = Publisher(broker, timeout=5)
 
@@ -106,7 +93,7 @@ async def running_services(accounts: Accounts) -> AsyncIterator[None]:
         )
 
     await broker.connect()
-    await declare_topology(broker)  # the whole topology, as the services' account
+    await declare_topology(broker, only="auth")  # what auth's account may declare
     await broker.start()
     try:
         yield

@@ -20,6 +20,7 @@ import pytest
 from faststream import FastStream
 from faststream.rabbit import RabbitRouter
 from helpdesk_contracts.admin.v1 import RunJanitor
+from helpdesk_harness import admin_keys
 from helpdesk_harness.mongo import MongoEcoServer
 from helpdesk_harness.procs import free_port
 from helpdesk_harness.tcp_proxy import TcpProxy
@@ -42,6 +43,7 @@ def _app(
         mongo_db="readiness",
         mongo_timeout_ms=500,
         http_port=http_port,
+        admin_public_keys=admin_keys.PUBLIC_KEYS,
     )
     runtime = create_runtime("readytest", infra)
     router = RabbitRouter()
@@ -130,7 +132,7 @@ async def _publish(rabbit_url: str, command: RunJanitor) -> None:
     broker = create_broker(InfraSettings(rabbit_url=SecretStr(rabbit_url)), service="test")
     await broker.connect()
     try:
-        await Publisher(broker, timeout=10).publish(command)
+        await Publisher(broker, timeout=10).publish(admin_keys.sign(command))
     finally:
         await broker.stop()
 

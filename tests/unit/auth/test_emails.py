@@ -46,6 +46,14 @@ def test_addresses_compare_case_insensitively() -> None:
     assert email_key("Maria.Ivanova@example.com") == email_key("maria.ivanova@example.com")
 
 
+def test_every_unicode_spelling_of_an_address_is_one_address() -> None:
+    fullwidth = normalise_email("ｍａｒｉａ.ｉｖａｎｏｖａ＠ｅｘａｍｐｌｅ.ｃｏｍ")
+    assert fullwidth == "maria.ivanova@example.com"
+    ligature = normalise_email("\ufb01nance@example.com")  # "ﬁ" typed as one character
+    assert ligature == "finance@example.com"
+    assert email_key("STRASSE@example.com") == email_key("straße@example.com")  # case folding
+
+
 def test_no_allowed_domains_means_any_domain() -> None:
     assert domain_allowed("maria.ivanova@example.com", ())
 

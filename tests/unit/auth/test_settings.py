@@ -25,7 +25,7 @@ def test_defaults_follow_the_issue() -> None:
     assert settings.resend_cooldown_seconds == 60
     assert settings.max_attempts_per_code == 5
     assert settings.enumeration_protection is True
-    assert settings.recheck_interval_seconds == 86_400
+    assert settings.recheck_interval_seconds == 3600  # issue 15: leavers lose access within an hour
     # Transport security is on unless turned off: LDAPS with certificate validation.
     assert settings.ldap_security == "ldaps"
     assert settings.ldap_verify_certificate is True

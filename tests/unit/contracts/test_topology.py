@@ -26,20 +26,29 @@ def test_work_queues_are_quorum_with_delivery_limit_and_dead_lettering() -> None
     assert queue.name == "mailer.ticket.submitted.v1"
     assert queue.quorum
     assert queue.arguments["x-delivery-limit"] == topology.DELIVERY_LIMIT
-    assert queue.arguments["x-dead-letter-exchange"] == topology.DLX_NAME
+    assert queue.arguments["x-dead-letter-exchange"] == "helpdesk.dlx.mailer"
     assert queue.arguments["x-dead-letter-routing-key"] == queue.name
     assert queue.arguments["x-dead-letter-strategy"] == "at-least-once"
 
 
-def test_every_work_queue_has_a_dead_letter_queue_and_a_redelivery_binding() -> None:
+def test_every_work_queue_has_a_dead_letter_queue_and_a_redelivery_binding_of_its_own() -> None:
     bindings = topology.all_bindings()
-    dlqs = {b.queue.name for b in bindings if b.exchange.name == topology.DLX_NAME}
-    redelivery = {
-        b.routing_key for b in bindings if b.exchange.name == topology.REDELIVER_EXCHANGE_NAME
-    }
     for queue, _message in topology.all_work_queues():
+        consumer = topology.consumer_of_queue(queue.name)
+        dlqs = {b.queue.name for b in bindings if b.exchange.name == f"helpdesk.dlx.{consumer}"}
+        redelivery = {
+            b.routing_key for b in bindings if b.exchange.name == f"helpdesk.redeliver.{consumer}"
+        }
         assert topology.dlq_name(queue.name) in dlqs
         assert f"*.{queue.name}" in redelivery
+
+
+def test_no_per_consumer_exchange_reaches_another_consumers_queue() -> None:
+    """What lets a broker account retry its own messages and nothing else."""
+    for binding in topology.all_bindings():
+        owner = binding.exchange.name.rpartition(".")[2]
+        if owner in topology.CONSUMERS:
+            assert binding.queue.name.startswith((f"{owner}.", f"helpdesk.delay.{owner}.")), binding
 
 
 def test_delay_tier_choice() -> None:

@@ -80,6 +80,22 @@ def test_refusals_say_how_long_to_wait_and_how_many_attempts_are_left() -> None:
     )
 
 
+def test_a_lockout_after_wrong_codes_says_how_long_it_lasts() -> None:
+    locked = CodeRejected(
+        telegram_user_id=1, chat_id=1, reason=RejectReason.TOO_MANY_ATTEMPTS, retry_after_seconds=60
+    )
+    assert reject_text(RU, locked) == (
+        "Слишком много неверных кодов. Для безопасности вход приостановлен: "
+        "попробуйте снова через 1 мин."
+    )
+    spent = CodeRejected(
+        telegram_user_id=1, chat_id=1, reason=RejectReason.TOO_MANY_ATTEMPTS, attempts_left=0
+    )
+    assert reject_text(EN, spent) == (
+        "Too many wrong attempts. Write your email again and I will send a new code."
+    )
+
+
 def test_durations_round_up() -> None:
     assert [duration_text(RU, s) for s in (0.2, 59, 61, 3600, 3601)] == [
         "1 с",

@@ -133,6 +133,18 @@ def test_abandoned_wizard_photos_go_after_the_limit_strictly() -> None:
     assert decide_file(photo(None, limit), [], POLICY, NOW) == KEEP_NOT_DUE
 
 
+def test_a_photo_of_a_draft_still_open_stays_past_the_abandoned_limit() -> None:
+    """The gateway may be configured to keep drafts longer: the photo waits for its draft."""
+    old = photo(None, timedelta(hours=72))
+    open_draft = replace(old, draft_expires_at=NOW + SECOND)
+    assert decide_file(open_draft, [], POLICY, NOW) == KEEP_NOT_DUE
+    dropped = replace(old, draft_expires_at=NOW)
+    assert decide_file(dropped, [], POLICY, NOW) == Decision(rule=Rule.ABANDONED)
+    # A draft that ends early does not make a photo go before the abandoned limit.
+    young = replace(photo(None, timedelta(hours=2)), draft_expires_at=NOW - DAY)
+    assert decide_file(young, [], POLICY, NOW) == KEEP_NOT_DUE
+
+
 def test_a_photo_listed_by_a_ticket_is_not_abandoned_even_without_metadata() -> None:
     listing = ticket(emailed_at=None, file_ids=frozenset({FID}))
     assert decide_file(photo(None, 30 * DAY), [listing], POLICY, NOW) == Decision(

@@ -58,3 +58,19 @@ def test_truncate(text: str, limit: int, expected: str) -> None:
 )
 def test_filename(raw: str, expected: str) -> None:
     assert sanitize.filename(raw, "photo-1.jpg") == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("=?utf-8?q?a=0D=0ABcc:_x@y?=", "a Bcc: x@y"),
+        ("=?utf-8?b?0J/RgNC40L3RgtC10YAA4oCu?=", "Принтер"),
+        ("=?utf-8?b?PT91dGYtOD9xP249MEQ9MEF4Pz0=?=", "n x"),  # a q-word inside a b-word
+        ("before =?utf-8?q?=E2=80=AEmid?= after", "before mid after"),
+        ("=?nonsense?q?=0D?= stays", "= ?nonsense?q?=0D?= stays"),
+        ("plain text, no words", "plain text, no words"),
+        (None, ""),
+    ],
+)
+def test_header_decodes_encoded_words_before_cleaning(raw: str | None, clean: str) -> None:
+    assert sanitize.header(raw) == clean

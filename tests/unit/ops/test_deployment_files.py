@@ -6,6 +6,9 @@ not documented, a documented one no longer exists, or the dev defaults stop vali
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -15,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 from helpdesk_admin.cli import app as admin_app
+from helpdesk_admin.permissions import SERVICES as SERVICE_PERMISSIONS
+from helpdesk_admin.permissions import definitions
 from helpdesk_harness.services import SERVICES
 from helpdesk_runtime.config import env_variables, settings_problems
 from helpdesk_runtime.settings import InfraSettings
@@ -127,11 +132,6 @@ def test_each_service_gets_only_its_own_secrets(service: str) -> None:
 
 def test_the_dev_values_agree_with_the_dev_servers(example_env: dict[str, str]) -> None:
     compose = yaml.safe_load(COMPOSE_FILE.read_text())
-    user, password = example_env["RABBITMQ_DEFAULT_USER"], example_env["RABBITMQ_DEFAULT_PASS"]
-    for service in SERVICES:
-        secrets = compose_secrets(service)
-        assert secrets["HELPDESK_RABBIT_URL"].startswith(f"amqp://{user}:{password}@rabbitmq:")
-        assert secrets["HELPDESK_MONGO_URL"].startswith("mongodb://mongodb:27017/")
     ldap = compose["services"]["openldap"]["environment"]
     readonly = f"cn={ldap['LDAP_READONLY_USER_USERNAME']},dc=example,dc=com"
     assert example_env["AUTH_LDAP_BIND_DN"] == readonly
@@ -225,3 +225,89 @@ def test_dockerignore_keeps_secrets_and_clutter_out_of_the_context() -> None:
     # ...but nothing an image needs.
     for needed in ("contracts", "services", "tools", "uv.lock", "pyproject.toml"):
         assert needed not in ignored
+
+
+DEFINITIONS = REPO_ROOT / "deploy" / "rabbitmq" / "definitions.json"
+MONGO_USERS = REPO_ROOT / "deploy" / "mongo" / "initdb" / "10-helpdesk-users.js"
+
+
+def test_the_broker_definitions_are_what_helpdesk_admin_prints() -> None:
+    assert json.loads(DEFINITIONS.read_text()) == definitions()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_connects_with_its_own_accounts(
+    service: str, example_env: dict[str, str]
+) -> None:
+    """Compose gives each service the broker and database account made for it, and no other.
+
+    The URLs are the service's secret files (deploy/secrets.example/<service>_rabbit_url and
+    _mongo_url); their dev passwords are the ones .env.example gives the broker and MongoDB.
+    """
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    environment = compose["services"][service]["environment"]
+    secrets = compose_secrets(service)
+    user = f"helpdesk-{service}"
+    rabbit_password = example_env[f"RABBIT_PASSWORD_HELPDESK_{service.upper()}"]
+    mongo_password = example_env[f"MONGO_PASSWORD_{service.upper()}"]
+    assert secrets["HELPDESK_RABBIT_URL"] == f"amqp://{user}:{rabbit_password}@rabbitmq:5672/"
+    assert secrets["HELPDESK_MONGO_URL"].startswith(
+        f"mongodb://{user}:{mongo_password}@mongodb:27017/"
+    )
+    assert environment["HELPDESK_DECLARE_TOPOLOGY"] == "own"
+    broker = compose["services"]["rabbitmq"]["environment"]
+    database = compose["services"]["mongodb"]["environment"]
+    assert f"RABBIT_PASSWORD_HELPDESK_{service.upper()}" in broker
+    assert f"MONGO_PASSWORD_{service.upper()}" in database
+    [permission] = [p for p in definitions()["permissions"] if p["user"] == user]
+    assert permission["write"] == {str(c): p for c, p in SERVICE_PERMISSIONS.items()}[service].write
+    assert f'"{service}"' in MONGO_USERS.read_text()
+
+
+RENDER = REPO_ROOT / "deploy" / "rabbitmq" / "render-definitions.sh"
+
+
+def _render(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", str(RENDER)],
+        env={
+            "PATH": os.environ["PATH"],
+            "HELPDESK_DEFINITIONS_TEMPLATE": str(DEFINITIONS),
+            "HELPDESK_DEFINITIONS_RENDERED": str(tmp_path / "rendered.json"),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_broker_entrypoint_hashes_each_accounts_password_as_rabbitmq_does(
+    tmp_path: Path,
+) -> None:
+    users = [user["name"] for user in definitions()["users"]]
+    passwords = {user: f"pw-{index}-{user}" for index, user in enumerate(users)}
+    env = {f"RABBIT_PASSWORD_{u.upper().replace('-', '_')}": pw for u, pw in passwords.items()}
+    # One of them as a secret file, the way compose secrets arrive.
+    first = f"RABBIT_PASSWORD_{users[0].upper().replace('-', '_')}"
+    (tmp_path / "secret").write_text(passwords[users[0]] + "\n")
+    env[f"{first}_FILE"] = str(tmp_path / "secret")
+    del env[first]
+    done = _render(tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    rendered = json.loads((tmp_path / "rendered.json").read_text())
+    assert (tmp_path / "rendered.json").stat().st_mode & 0o077 == 0
+    for user in rendered["users"]:
+        # rabbit_password_hashing_sha256: base64(salt[4] + sha256(salt + password))
+        raw = base64.b64decode(user["password_hash"])
+        salt, digest = raw[:4], raw[4:]
+        assert digest == hashlib.sha256(salt + passwords[user["name"]].encode()).digest()
+    assert all(pw not in done.stdout + done.stderr for pw in passwords.values())
+
+
+def test_the_broker_does_not_start_with_an_account_without_password(tmp_path: Path) -> None:
+    done = _render(tmp_path, {})
+    assert done.returncode == 78
+    assert "RABBIT_PASSWORD_HELPDESK_GATEWAY" in done.stderr
+    assert not (tmp_path / "rendered.json").exists()

@@ -17,16 +17,18 @@ def test_work_queues_are_declared_as_durable_quorum_queues_with_their_arguments(
     assert declared.arguments is not None
     assert declared.arguments["x-queue-type"] == "quorum"
     assert declared.arguments["x-delivery-limit"] == topology.DELIVERY_LIMIT
-    assert declared.arguments["x-dead-letter-exchange"] == topology.DLX_NAME
+    assert declared.arguments["x-dead-letter-exchange"] == topology.dlx_name("mailer")
 
 
 def test_delay_queues_are_classic_with_their_ttl() -> None:
-    declared = rabbit_queue(topology.delay_queue(5))
+    declared = rabbit_queue(topology.delay_queue("mailer", 5))
     assert declared.durable
     assert declared.arguments is not None
     assert declared.arguments.get("x-queue-type", "classic") == "classic"
     assert declared.arguments["x-message-ttl"] == 5000
-    assert declared.arguments["x-dead-letter-exchange"] == topology.REDELIVER_EXCHANGE_NAME
+    assert declared.arguments["x-dead-letter-exchange"] == (
+        topology.redeliver_exchange_name("mailer")
+    )
 
 
 def test_exchanges_keep_type_and_arguments() -> None:
@@ -35,7 +37,18 @@ def test_exchanges_keep_type_and_arguments() -> None:
     assert events.type == ExchangeType.TOPIC
     assert events.durable
     assert events.arguments == {"alternate-exchange": topology.UNROUTED_EXCHANGE_NAME}
-    assert rabbit_exchange(topology.DLX).type == ExchangeType.DIRECT
+    assert rabbit_exchange(topology.dlx("mailer")).type == ExchangeType.DIRECT
     assert rabbit_exchange(topology.UNROUTED).type == ExchangeType.FANOUT
     # One object per exchange, so FastStream sees the same declaration from every caller.
     assert rabbit_exchange(topology.EVENTS) is events
+
+
+def test_passive_references_are_only_looked_up() -> None:
+    """Subscribers and publishers refer to the shared exchanges without declaring them."""
+    declared = rabbit_exchange(topology.EVENTS)
+    looked_up = rabbit_exchange(topology.passive(topology.EVENTS))
+    assert declared.declare
+    assert not looked_up.declare
+    assert looked_up.name == declared.name
+    assert looked_up.arguments == declared.arguments
+    assert rabbit_exchange(topology.exchange_ref(TicketSubmitted)) is looked_up

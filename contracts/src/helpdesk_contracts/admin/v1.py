@@ -30,9 +30,17 @@ class DeleteUser(_UserSelector):
 
 
 class RevokeUser(_UserSelector):
-    """Block an employee's Telegram account at once, keeping the records."""
+    """Block an employee's Telegram account at once, keeping the records. Given an email, the
+    address itself is blocked too: no Telegram account can sign in with it until UnrevokeUser."""
 
     routing_key: ClassVar[str] = "admin.revoke_user.v1"
+
+
+class UnrevokeUser(_UserSelector):
+    """Lift a RevokeUser: unblock the account (by id) or the address and its accounts (by email);
+    they sign in again with a new code."""
+
+    routing_key: ClassVar[str] = "admin.unrevoke_user.v1"
 
 
 class LookupUser(_UserSelector):

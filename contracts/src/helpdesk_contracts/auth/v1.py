@@ -135,6 +135,9 @@ class RevokeReason(StrEnum):
     REBOUND = "rebound"  # the address was proven from another Telegram account
     DIRECTORY_DISABLED = "directory_disabled"
     DIRECTORY_REMOVED = "directory_removed"
+    DIRECTORY_UNREACHABLE = (
+        "directory_unreachable"  # not verifiable for AUTH_RECHECK_MAX_UNVERIFIED
+    )
     ADMIN_REVOKED = "admin_revoked"
     ADMIN_DELETED = "admin_deleted"
 

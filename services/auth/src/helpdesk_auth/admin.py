@@ -2,8 +2,9 @@
 AdminCommandCompleted and written to the log for audit.
 
 Revoke blocks the Telegram account: it loses access at once and cannot request a code again
-until an operator deletes the record (after which it signs in like a new user). Delete forgets
-the binding and the profile.
+until an operator unrevokes it or deletes the record (after which it signs in like a new user).
+Revoke by email also blocks the address itself, so the same person cannot sign in again from a
+new Telegram account; UnrevokeUser by email lifts both. Delete forgets the binding and profile.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from helpdesk_contracts.admin.v1 import (
     LookupUser,
     Outcome,
     RevokeUser,
+    UnrevokeUser,
 )
 from helpdesk_contracts.auth.v1 import RevokeReason, UserRevoked
 from pydantic import JsonValue
@@ -30,7 +32,7 @@ logger = logging.getLogger("helpdesk.auth.admin")
 
 SERVICE = "auth"
 
-UserCommand = DeleteUser | RevokeUser | LookupUser
+UserCommand = DeleteUser | RevokeUser | UnrevokeUser | LookupUser
 
 
 @dataclass
@@ -46,8 +48,21 @@ class UserAdmin:
             return
         targets = await self._targets(command)
         result: dict[str, JsonValue]
-        if not targets:
+        # By email, the address itself is acted on, even with no account bound to it yet.
+        if isinstance(command, RevokeUser) and command.email is not None:
+            outcome, detail, result = await self._revoke(command, targets)
+        elif isinstance(command, UnrevokeUser) and command.email is not None:
+            outcome, detail, result = await self._unrevoke(command, targets)
+        elif isinstance(command, LookupUser) and command.email is not None:
+            blocked = await self.store.email_blocked(email_key(command.email))
+            result = {**_lookup(targets), "address_blocked": blocked}
+            found = bool(targets) or blocked
+            outcome = Outcome.DONE if found else Outcome.NOT_FOUND
+            detail = f"{len(targets)} user(s)" + (", address blocked" if blocked else "")
+        elif not targets:
             outcome, detail, result = Outcome.NOT_FOUND, "no such user", {}
+        elif isinstance(command, UnrevokeUser):
+            outcome, detail, result = await self._unrevoke(command, targets)
         elif isinstance(command, RevokeUser):
             outcome, detail, result = await self._revoke(command, targets)
         elif isinstance(command, DeleteUser):
@@ -111,7 +126,30 @@ class UserAdmin:
             await self.store.void_code(uid, "admin")
         blocked: list[JsonValue] = [user["_id"] for user in targets]
         detail = f"{len(revoked)} account(s) revoked, {len(blocked)} blocked"
-        return Outcome.DONE, detail, {"revoked": revoked, "blocked": blocked}
+        result: dict[str, JsonValue] = {"revoked": revoked, "blocked": blocked}
+        if command.email is not None:
+            key = email_key(command.email)
+            await self.store.block_email(key, at=now, by=command.requested_by)
+            await self.store.void_codes_for_email(key, "admin")
+            detail += ", address blocked"
+            result["address_blocked"] = True
+        return Outcome.DONE, detail, result
+
+    async def _unrevoke(
+        self, command: UnrevokeUser, targets: list[Document]
+    ) -> tuple[Outcome, str, dict[str, JsonValue]]:
+        unblocked: list[JsonValue] = [
+            user["_id"] for user in targets if await self.store.unblock(user["_id"])
+        ]
+        address = command.email is not None and await self.store.unblock_email(
+            email_key(command.email)
+        )
+        if not unblocked and not address:
+            return Outcome.NOT_FOUND, "nothing was revoked", {"unblocked": []}
+        detail = f"{len(unblocked)} account(s) unblocked" + (
+            ", address unblocked" if address else ""
+        )
+        return Outcome.DONE, detail, {"unblocked": unblocked, "address_unblocked": address}
 
     async def _delete(
         self, command: DeleteUser, targets: list[Document]

@@ -20,7 +20,7 @@ from helpdesk_auth.adapters.ldap import LdapDirectory
 from helpdesk_auth.adapters.store import AuthStore
 from helpdesk_auth.admin import UserAdmin
 from helpdesk_auth.consumers import TRANSIENT, build_router
-from helpdesk_auth.limits import LimitPolicy
+from helpdesk_auth.limits import LimitPolicy, LockoutPolicy
 from helpdesk_auth.recheck import DirectoryRecheck
 from helpdesk_auth.settings import AuthSettings
 from helpdesk_auth.signin import Clock, CodePolicy, SignIn
@@ -44,10 +44,15 @@ class AuthService:
 def build(settings: AuthSettings, *, clock: Clock = utc_now) -> AuthService:
     """Wire the service. Nothing connects here: the directory is first asked on demand, so
     auth starts (and answers "directory unavailable") while LDAP is down."""
-    runtime = create_runtime(SERVICE, settings.infra)
+    runtime = create_runtime(SERVICE, settings.infra, settings=settings)
     store = AuthStore(runtime.db)
     relay = OutboxRelay(runtime.publisher, store.outbox_collections)
     directory = LdapDirectory(settings)
+    throttled = runtime.metrics.counter(
+        "helpdesk_auth_throttled",
+        "Code requests and code attempts refused by a limit or a lockout, by rule.",
+        ("rule",),
+    )
     policy = CodePolicy(
         pepper=settings.code_pepper.get_secret_value().encode(),
         ttl=timedelta(seconds=settings.code_ttl_seconds),
@@ -55,6 +60,14 @@ def build(settings: AuthSettings, *, clock: Clock = utc_now) -> AuthService:
             cooldown_seconds=settings.resend_cooldown_seconds,
             per_user_per_hour=settings.max_codes_per_user_per_hour,
             per_email_per_hour=settings.max_codes_per_email_per_hour,
+            per_account_email_per_day=settings.max_codes_per_account_email_per_day,
+            per_email_per_day=settings.max_codes_per_email_per_day,
+        ),
+        lockout=LockoutPolicy(
+            account_threshold=settings.lockout_account_threshold,
+            email_threshold=settings.lockout_email_threshold,
+            base_seconds=settings.lockout_base_seconds,
+            max_seconds=settings.lockout_max_seconds,
         ),
         max_attempts=settings.max_attempts_per_code,
         allowed_domains=settings.allowed_email_domains,
@@ -67,6 +80,7 @@ def build(settings: AuthSettings, *, clock: Clock = utc_now) -> AuthService:
         policy=policy,
         clock=clock,
         notify=relay.notify,
+        throttled=lambda rule: throttled.labels(rule=rule).inc(),
     )
     admin = UserAdmin(store=store, clock=clock, notify=relay.notify)
     recheck = DirectoryRecheck(
@@ -76,6 +90,7 @@ def build(settings: AuthSettings, *, clock: Clock = utc_now) -> AuthService:
         notify=relay.notify,
         interval=timedelta(seconds=settings.recheck_interval_seconds),
         batch_size=settings.recheck_batch_size,
+        max_unverified=timedelta(seconds=settings.recheck_max_unverified_seconds),
     )
     runtime.jobs += [relay.run, recheck.run_forever]
     runtime.stoppers.append(relay.stop)

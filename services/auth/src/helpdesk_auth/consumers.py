@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from faststream.rabbit import RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage
 from helpdesk_contracts import topology
-from helpdesk_contracts.admin.v1 import DeleteUser, LookupUser, RevokeUser
+from helpdesk_contracts.admin.v1 import DeleteUser, LookupUser, RevokeUser, UnrevokeUser
 from helpdesk_contracts.auth.v1 import RequestCode, VerifyCode
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import MailFailed
@@ -61,6 +61,11 @@ def build_router(signin: SignIn, admin: UserAdmin, retry: Retry) -> RabbitRouter
     async def on_revoke_user(body: RevokeUser, raw: RabbitMessage) -> None:
         """RevokeUser -> UserRevoked(admin_revoked) + AdminCommandCompleted."""
         await guarded(raw, RevokeUser, lambda: admin.handle(body))
+
+    @subscriber(router, SERVICE, UnrevokeUser)
+    async def on_unrevoke_user(body: UnrevokeUser, raw: RabbitMessage) -> None:
+        """UnrevokeUser -> AdminCommandCompleted (the account or address may sign in again)."""
+        await guarded(raw, UnrevokeUser, lambda: admin.handle(body))
 
     @subscriber(router, SERVICE, LookupUser)
     async def on_lookup_user(body: LookupUser, raw: RabbitMessage) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection
 
 from helpdesk_contracts.base import EmailAddress
@@ -11,9 +12,13 @@ _EMAIL = TypeAdapter(EmailAddress)
 
 
 def normalise_email(raw: str) -> str | None:
-    """The address trimmed with its domain lower-cased, or None when it is not an address."""
+    """The address trimmed, in Unicode NFKC, with its domain lower-cased; None when it is not one.
+
+    NFKC first: full-width `ｍａｒｉａ@…` or a ligature must be the same address as `maria@…`,
+    for the directory lookup as much as for the limits that count by it.
+    """
     try:
-        return _EMAIL.validate_python(raw)
+        return _EMAIL.validate_python(unicodedata.normalize("NFKC", raw))
     except ValidationError:
         return None
 
@@ -22,9 +27,10 @@ def email_key(email: str) -> str:
     """The form addresses are compared and counted by.
 
     Directories match `mail` case-insensitively, so limits and bindings must too: otherwise
-    `Maria@` and `maria@` would be two addresses with two sets of limits.
+    `Maria@` and `maria@` would be two addresses with two sets of limits. NFKC and case folding
+    (not only lower-casing) make every spelling of one address one key.
     """
-    return email.lower()
+    return unicodedata.normalize("NFKC", email).casefold()
 
 
 def domain_of(email: str) -> str:

@@ -3,7 +3,11 @@ access without anyone acting.
 
 Each authorised user is looked up again once `interval` has passed since their last check, so
 restarts never postpone checks and a large user base is spread over time. When the directory
-cannot be asked, nobody is revoked: the pass stops and the same users are due next time.
+cannot be asked, the pass stops and the same users are due next time; nobody is revoked for an
+outage shorter than `max_unverified`, but a user whose last successful check is older than that
+is revoked (`directory_unreachable`): access never outlives the directory's say by more than
+`max_unverified` (a leaver keeps access at most `interval`, or `max_unverified` while the
+directory is down). They sign in again once it answers.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class DirectoryRecheck:
     notify: Callable[[], None]
     interval: timedelta
     batch_size: int = 100
+    max_unverified: timedelta = timedelta(days=1)
+    """0: keep everyone while the directory is down."""
 
     async def run_once(self) -> RecheckReport:
         """Check every user whose last check is at least `interval` old."""
@@ -63,6 +69,7 @@ class DirectoryRecheck:
             except DirectoryUnavailableError:
                 logger.warning("directory re-check postponed: directory unavailable")
                 report.directory_unavailable = True
+                await self._revoke_unverified(now, report)
                 break
             for user, answer in zip(users, answers, strict=True):
                 report.checked += 1
@@ -97,6 +104,31 @@ class DirectoryRecheck:
                 extra={"checked": report.checked, "revoked": len(report.revoked)},
             )
         return report
+
+    async def _revoke_unverified(self, now: datetime, report: RecheckReport) -> None:
+        """Fail closed once the directory has been silent about a user for `max_unverified`."""
+        if not self.max_unverified:
+            return
+        seen: set[int] = set()
+        while True:
+            stale = await self.store.due_for_recheck(
+                now - self.max_unverified, limit=self.batch_size
+            )
+            stale = [u for u in stale if u["_id"] not in seen]
+            if not stale:
+                return
+            seen.update(u["_id"] for u in stale)
+            for user in stale:
+                reason = RevokeReason.DIRECTORY_UNREACHABLE
+                event = UserRevoked(
+                    telegram_user_id=user["_id"], email=user["email"], reason=reason
+                )
+                if await self.store.revoke(user["_id"], reason=reason.value, at=now, event=event):
+                    report.revoked.append(user["_id"])
+                    logger.warning(
+                        "user revoked: not verifiable in the directory for too long",
+                        extra={"telegram_user_id": user["_id"], "email": mask_email(user["email"])},
+                    )
 
     async def run_forever(self) -> None:
         """The background job: look for due users every few minutes."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
+from helpdesk_runtime.config import PlaintextAuth
 from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -45,9 +46,40 @@ class AuthSettings(BaseSettings):
     )
     code_ttl_seconds: int = Field(default=600, ge=60, le=86_400)
     resend_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
-    max_codes_per_user_per_hour: int = Field(default=5, ge=1, le=1000)
-    max_codes_per_email_per_hour: int = Field(default=5, ge=1, le=1000)
+    max_codes_per_user_per_hour: int = Field(
+        default=5, ge=1, le=1000, description="Codes one Telegram account gets per hour."
+    )
+    max_codes_per_email_per_hour: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Codes one Telegram account gets for one address per hour (counted per "
+        "account, so nobody can spend an employee's budget).",
+    )
+    max_codes_per_account_email_per_day: int = Field(
+        default=10, ge=1, le=10_000, description="Codes one account gets for one address a day."
+    )
+    max_codes_per_email_per_day: int = Field(
+        default=30,
+        ge=1,
+        le=10_000,
+        description="Codes one address is sent a day by all accounts together; keep it above "
+        "the per-account daily figure so one account cannot use it up.",
+    )
     max_attempts_per_code: int = Field(default=5, ge=1, le=100)
+    lockout_account_threshold: int = Field(
+        default=5, ge=1, le=1000, description="Consecutive wrong codes before an account is locked."
+    )
+    lockout_email_threshold: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Consecutive wrong codes at one address (any accounts) before it is locked.",
+    )
+    lockout_base_seconds: int = Field(
+        default=60, ge=1, le=86_400, description="First lockout; doubles with each wrong code."
+    )
+    lockout_max_seconds: int = Field(default=3600, ge=1, le=7 * 86_400)
     allowed_email_domains: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description="Comma-separated domains an address may have; empty allows any domain.",
@@ -70,6 +102,11 @@ class AuthSettings(BaseSettings):
     ldap_verify_certificate: bool = True
     ldap_bind_dn: str = Field(default="", description="Service account; empty binds anonymously.")
     ldap_bind_password: SecretStr = SecretStr("")
+    ldap_allow_plaintext: bool = Field(
+        default=False,
+        description="With HELPDESK_ENV=production, allow binding with a password over plain "
+        "LDAP (logged as a warning at start).",
+    )
     ldap_base_dn: str = Field(default="dc=example,dc=com", min_length=1)
     ldap_user_filter: str = Field(
         default="(&(objectClass=person)(mail={email}))",
@@ -96,9 +133,15 @@ class AuthSettings(BaseSettings):
 
     # -- directory re-check ------------------------------------------------------------------
     recheck_interval_seconds: int = Field(
-        default=86_400, ge=60, description="How often each authorised user is looked up again."
+        default=3600, ge=60, description="How often each authorised user is looked up again."
     )
     recheck_batch_size: int = Field(default=100, ge=1, le=5000)
+    recheck_max_unverified_seconds: int = Field(
+        default=86_400,
+        ge=0,
+        description="While the directory cannot be asked, a user not verified for this long is "
+        "revoked (they sign in again once it answers); 0 keeps everyone while it is down.",
+    )
 
     @field_validator("code_pepper")
     @classmethod
@@ -132,6 +175,28 @@ class AuthSettings(BaseSettings):
         if value and not _looks_like_filter(value):
             raise ValueError("AUTH_LDAP_ACTIVE_FILTER must be empty or one (...) filter")
         return value
+
+    def plaintext_auth(self) -> list[PlaintextAuth]:
+        """The bind password would cross the network in clear (see runtime.config)."""
+        if self.ldap_security != "plain" or not self.ldap_bind_password.get_secret_value():
+            return []
+        return [
+            PlaintextAuth(
+                what="AUTH_LDAP_SECURITY=plain sends the LDAP bind password in clear",
+                override="AUTH_LDAP_ALLOW_PLAINTEXT",
+                allowed=self.ldap_allow_plaintext,
+            )
+        ]
+
+    @model_validator(mode="after")
+    def _daily_cap_above_one_accounts_share(self) -> Self:
+        if self.max_codes_per_email_per_day <= self.max_codes_per_account_email_per_day:
+            raise ValueError(
+                "AUTH_MAX_CODES_PER_EMAIL_PER_DAY must be above "
+                "AUTH_MAX_CODES_PER_ACCOUNT_EMAIL_PER_DAY, or one Telegram account could use up "
+                "an employee's codes for the day"
+            )
+        return self
 
     @model_validator(mode="after")
     def _url_matches_security(self) -> Self:

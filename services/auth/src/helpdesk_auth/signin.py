@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
@@ -37,7 +37,14 @@ from helpdesk_auth.codestate import CodeRecord, CodeStatus, judge
 from helpdesk_auth.directory import DirectoryLookup, EntryStatus
 from helpdesk_auth.emails import domain_allowed, email_key, mask_email, normalise_email
 from helpdesk_auth.errors import DirectoryUnavailableError, StoreConflictError
-from helpdesk_auth.limits import WINDOW, LimitPolicy, check_request_limits
+from helpdesk_auth.limits import (
+    DAY,
+    WINDOW,
+    LimitPolicy,
+    LockoutPolicy,
+    check_request_limits,
+    locked_wait,
+)
 
 logger = logging.getLogger("helpdesk.auth.signin")
 
@@ -63,6 +70,19 @@ class CodePolicy:
     max_attempts: int
     allowed_domains: tuple[str, ...]
     enumeration_protection: bool
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+
+
+def account_lock_key(telegram_user_id: int) -> str:
+    return f"account:{telegram_user_id}"
+
+
+def email_lock_key(email_key: str) -> str:
+    return f"email:{email_key}"
+
+
+def _no_count(rule: str) -> None:
+    del rule
 
 
 @dataclass
@@ -74,6 +94,8 @@ class SignIn:
     clock: Clock
     notify: Callable[[], None]
     """Wakes the outbox relay after an answer was queued."""
+    throttled: Callable[[str], None] = _no_count
+    """Counts a request refused by a limit or a lockout, by rule (the /metrics counter)."""
 
     # -- RequestCode ---------------------------------------------------------------------------
 
@@ -108,17 +130,34 @@ class SignIn:
 
         key = email_key(email)
         now = self.clock()
-        user_times, email_times = await self.store.issued_since(
-            telegram_user_id=command.telegram_user_id, email_key=key, since=now - WINDOW
+        locked = await self._locked_wait(command.telegram_user_id, key, now)
+        if locked is not None:
+            await self._refuse(command, RejectReason.TOO_MANY_ATTEMPTS, retry_after=locked[0])
+            self.throttled(locked[1])
+            return
+        user_times, pair_times, email_times = await self.store.issued_since(
+            telegram_user_id=command.telegram_user_id, email_key=key, since=now - DAY
         )
         limited = check_request_limits(
-            now, user_issued=user_times, email_issued=email_times, policy=self.policy.limits
+            now,
+            user_issued=user_times,
+            pair_issued=pair_times,
+            email_issued=email_times,
+            policy=self.policy.limits,
         )
         if limited is not None:
             await self._refuse(command, limited.reason, retry_after=limited.retry_after_seconds)
+            self.throttled(limited.rule)
             return
 
         protect = self.policy.enumeration_protection
+        if await self.store.email_blocked(key):
+            # Revoked by an operator: answered like an address disabled in the directory.
+            if protect:
+                await self._issue_decoy(command, email, key, now)
+            else:
+                await self._refuse(command, RejectReason.ACCOUNT_DISABLED)
+            return
         try:
             found = await self.directory.lookup(email, tell_disabled=not protect)
         except DirectoryUnavailableError:
@@ -305,6 +344,14 @@ class SignIn:
                     await self._authorize(code, command)  # finish after a crash
                 self.notify()
                 return None
+            locked = await self._locked_wait(
+                command.telegram_user_id, code["email_key"], self.clock()
+            )
+            if locked is not None:
+                # Locked out: the code is not even compared, so guessing gains nothing.
+                await self._refuse_attempt(command, locked[0])
+                self.throttled(locked[1])
+                return None
             changes, answer = self._judge(code, command)
             if not await self.store.answer_attempt(
                 code, attempt_id=attempt_id, changes=changes, answer=answer
@@ -312,12 +359,80 @@ class SignIn:
                 return CHANGED
             if answer is None:
                 await self._authorize({**code, **changes}, command)
+                await self.store.clear_failures(
+                    [account_lock_key(command.telegram_user_id), email_lock_key(code["email_key"])]
+                )
             else:
                 logger.info("code refused", extra={"reason": answer.reason.value})
+                if "attempts" in changes:
+                    await self._count_failure(command.telegram_user_id, code["email_key"])
             self.notify()
             return None
 
         await optimistic_update(step, what="the code", tries=OPTIMISTIC_TRIES)
+
+    async def _locked_wait(
+        self, telegram_user_id: int, key: str, now: datetime
+    ) -> tuple[int, str] | None:
+        """(seconds, rule) while this account or this address is locked out, else None.
+
+        An address's lockout does not hold the account the address is bound to now: wrong codes
+        typed by others must not shut out the employee who holds the address.
+        """
+        locks = await self.store.lockouts_of(
+            [account_lock_key(telegram_user_id), email_lock_key(key)]
+        )
+        account = locks.get(account_lock_key(telegram_user_id))
+        wait = locked_wait(now, account.get("locked_until") if account else None)
+        if wait is not None:
+            return wait, "account_locked"
+        address = locks.get(email_lock_key(key))
+        wait = locked_wait(now, address.get("locked_until") if address else None)
+        if wait is None:
+            return None
+        holders = await self.store.users_with_email(key, active_only=True)
+        if any(holder["_id"] == telegram_user_id for holder in holders):
+            return None
+        return wait, "address_locked"
+
+    async def _count_failure(self, telegram_user_id: int, key: str) -> None:
+        now = self.clock()
+        policy = self.policy.lockout
+        account = await self.store.count_failure(
+            account_lock_key(telegram_user_id),
+            at=now,
+            lock_for=lambda n: policy.lock_for(n, threshold=policy.account_threshold),
+        )
+        address = await self.store.count_failure(
+            email_lock_key(key),
+            at=now,
+            lock_for=lambda n: policy.lock_for(n, threshold=policy.email_threshold),
+        )
+        for kind, doc, threshold in (
+            ("account", account, policy.account_threshold),
+            ("address", address, policy.email_threshold),
+        ):
+            if doc["failures"] >= threshold:
+                logger.warning(
+                    "sign-in locked out after wrong codes",
+                    extra={"lock": kind, "failures": doc["failures"]},
+                )
+
+    async def _refuse_attempt(self, command: VerifyCode, retry_after: int) -> None:
+        await self.store.record_attempt(
+            str(command.message_id),
+            kind="verify",
+            at=self.clock(),
+            telegram_user_id=command.telegram_user_id,
+            answer=CodeRejected(
+                correlation_id=command.message_id,
+                telegram_user_id=command.telegram_user_id,
+                chat_id=command.chat_id,
+                reason=RejectReason.TOO_MANY_ATTEMPTS,
+                retry_after_seconds=retry_after,
+            ),
+        )
+        self.notify()
 
     def _judge(self, code: Document, command: VerifyCode) -> tuple[Document, CodeRejected | None]:
         """The change an attempt makes to the code and the refusal to send (None: success)."""

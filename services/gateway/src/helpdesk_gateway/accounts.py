@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from aiogram.types import ReplyKeyboardRemove
 from helpdesk_contracts.auth.v1 import (
@@ -100,7 +101,16 @@ class Accounts:
         await self._tell(event, event.chat_id, text, menu.main_menu(t))
 
     async def revoked(self, event: UserRevoked) -> None:
-        """Access withdrawn: blocked at once, any flow and draft dropped, the user told."""
+        """Access withdrawn: blocked at once, any flow and draft dropped, the user told.
+
+        A deleted person's tickets are marked for erasure after GATEWAY_PERSONAL_DATA_GRACE_DAYS.
+        """
+        if event.reason == RevokeReason.ADMIN_DELETED:
+            grace = timedelta(days=self.ctx.settings.personal_data_grace_days)
+            await self.ctx.tickets.schedule_erasure(
+                event.telegram_user_id, at=self.ctx.clock() + grace
+            )
+            await self.ctx.users.clear_location(event.telegram_user_id)
         user = await self.ctx.users.revoke(event, self.ctx.clock())
         if user is None:
             log.info("UserRevoked for an unknown or re-authorised user ignored")

@@ -33,13 +33,14 @@ from PIL import Image
 from helpdesk_gateway.accounts import Accounts
 from helpdesk_gateway.adapters import notifications, tickets, updates, users
 from helpdesk_gateway.adapters.attachments import AttachmentStore
+from helpdesk_gateway.adapters.drafts import AbandonedDrafts
 from helpdesk_gateway.bot.albums import AlbumCollector
 from helpdesk_gateway.bot.dispatcher import GatewayDispatcher
 from helpdesk_gateway.bot.fsm import FsmAccess
 from helpdesk_gateway.bot.limits import OutgoingLimitMiddleware
 from helpdesk_gateway.bot.middlewares import UserContextMiddleware
 from helpdesk_gateway.bot.runner import TelegramRunner
-from helpdesk_gateway.bot.storage import SharedClientStorage
+from helpdesk_gateway.bot.storage import FSM_COLLECTION, SharedClientStorage
 from helpdesk_gateway.consumers import TRANSIENT, build_consumers
 from helpdesk_gateway.context import Clock, GatewayContext
 from helpdesk_gateway.domain.catalogue import CatalogueHolder
@@ -83,7 +84,7 @@ def create_bot(settings: GatewaySettings, middleware: OutgoingLimitMiddleware) -
 def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gateway:
     # Pillow's own bomb check, in addition to the explicit one in domain/photos.py.
     Image.MAX_IMAGE_PIXELS = settings.photo_max_pixels
-    runtime = create_runtime(SERVICE, settings.infra)
+    runtime = create_runtime(SERVICE, settings.infra, settings=settings)
     db = runtime.db
     user_repo = users.UserRepository(db[users.COLLECTION])
     relay = OutboxRelay(runtime.publisher, [db[tickets.COLLECTION]])
@@ -137,7 +138,7 @@ def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gatew
     dispatcher.update.outer_middleware(UserContextMiddleware(ctx))
     dispatcher.include_router(build_router(ctx.i18n))
     telegram = TelegramRunner(bot, dispatcher, settings, ctx.i18n)
-    scheduler = Scheduler(ctx)
+    scheduler = Scheduler(ctx, AbandonedDrafts(db[FSM_COLLECTION], ctx.attachments))
     accounts = Accounts(ctx, FsmAccess(dispatcher, bot.id))
 
     # Named jobs: the "started" log line lists them.

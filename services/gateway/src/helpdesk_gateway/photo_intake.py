@@ -13,11 +13,13 @@ import contextlib
 import io
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
+from aiohttp import ClientError
 
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain import photos
@@ -146,8 +148,13 @@ class PhotoIntake:
         except TelegramBadRequest:
             # Telegram refuses downloads over 20 MB with "file is too big".
             return self._reason(t, photos.TOO_LARGE)
-        except (TelegramAPIError, OSError, TimeoutError) as exc:
-            log.warning("photo download failed", extra={"error": type(exc).__name__})
+        except (TelegramAPIError, ClientError, OSError, TimeoutError) as exc:
+            # ClientResponseError is what the file server's HTTP errors raise; its text holds
+            # the download URL, which holds the bot token: log the kind and status only.
+            log.warning(
+                "photo download failed",
+                extra={"error": type(exc).__name__, "status": getattr(exc, "status", None)},
+            )
             return t("photo-download-failed")
         data = buffer.getvalue()
         if len(data) > settings.photo_max_input_bytes:
@@ -169,6 +176,7 @@ class PhotoIntake:
             filename=f"photo-{len(draft.photos) + 1}.jpg",
             owner=message.from_user.id if message.from_user else message.chat.id,
             now=self.ctx.clock(),
+            draft_expires_at=draft.expires_at(timedelta(seconds=settings.draft_max_age_seconds)),
         )
         draft.photos.append(
             DraftPhoto(

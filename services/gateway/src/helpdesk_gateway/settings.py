@@ -71,7 +71,26 @@ class GatewaySettings(BaseSettings):
     album_quiet_seconds: float = Field(
         default=0.6, ge=0, description="How long to wait for the rest of an album."
     )
+    draft_max_age_seconds: int = Field(
+        default=86_400,
+        ge=600,
+        description="A ticket draft (and its photos) is dropped this long after it was started; "
+        "keep it below the janitor's JANITOR_ABANDONED_HOURS.",
+    )
     my_tickets_limit: int = Field(default=10, ge=1, le=50)
+
+    # Personal data
+    personal_data_grace_days: int = Field(
+        default=30,
+        ge=0,
+        description="After `helpdesk-admin delete-user`, the person's data in their tickets "
+        "(name, email, phone, Telegram ids, free text) is erased after this many days.",
+    )
+    ticket_retention_days: int = Field(
+        default=365,
+        ge=0,
+        description="Tickets are deleted this many days after submission; 0 keeps them.",
+    )
     display_timezone: str = Field(
         default="Europe/Moscow", description="Time zone of dates shown to users (IANA name)."
     )

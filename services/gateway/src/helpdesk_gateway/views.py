@@ -73,7 +73,11 @@ def reject_text(t: Texts, event: CodeRejected) -> str:
         return t("reject-wrong-code")
     wait = duration_text(t, event.retry_after_seconds)
     if reason == RejectReason.TOO_MANY_ATTEMPTS and event.retry_after_seconds:
-        return t("reject-too-many-attempts-wait", wait=wait)
+        if event.attempts_left == 0:
+            # This code was voided by wrong attempts: a new one can be asked for after the wait.
+            return t("reject-too-many-attempts-wait", wait=wait)
+        # Locked out after wrong codes: a new code would not help before the wait is over.
+        return t("reject-locked-out", wait=wait)
     return t(f"reject-{reason.value.replace('_', '-')}", wait=wait)
 
 

@@ -52,7 +52,7 @@ class InboxService:
 
 
 def build_service(settings: InboxSettings, *, clock: Clock = utc_now) -> InboxService:
-    runtime = create_runtime(SERVICE, settings.infra)
+    runtime = create_runtime(SERVICE, settings.infra, settings=settings)
     try:
         rules = load_rules(settings.rules_file)
     except RulesError as exc:  # a bad rules file stops the start, loudly

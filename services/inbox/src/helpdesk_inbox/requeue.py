@@ -134,7 +134,12 @@ async def quarantine_command(args: argparse.Namespace) -> int:
 async def requeue_command(*, limit: int) -> int:
     """The CLI: uses the service's own settings (run it where the service runs)."""
     settings = InboxSettings()
-    configure_logging("inbox", level=settings.infra.log_level, fmt=settings.infra.log_format)
+    configure_logging(
+        "inbox",
+        level=settings.infra.log_level,
+        fmt=settings.infra.log_format,
+        secrets_from=[settings],
+    )
     client = create_mongo_client(settings.infra, app_name="helpdesk-inbox-requeue")
     try:
         await ping(client)

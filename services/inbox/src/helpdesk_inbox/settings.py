@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
 
+from helpdesk_runtime.config import PlaintextAuth
 from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -37,6 +38,11 @@ class InboxSettings(SenderSettings):
     )
     pop3_user: str = Field(min_length=1)
     pop3_password: SecretStr
+    pop3_allow_plaintext: bool = Field(
+        default=False,
+        description="With HELPDESK_ENV=production, allow POP3 login without TLS "
+        "(INBOX_POP3_SECURITY=plain; logged as a warning at start).",
+    )
     pop3_ca_file: Path | None = Field(
         default=None,
         description="PEM file of CAs to trust besides the system ones (a private CA).",
@@ -102,6 +108,18 @@ class InboxSettings(SenderSettings):
         description="Parser rules (.toml or .json); default: the shipped rules. Read again on "
         "SIGHUP.",
     )
+
+    def plaintext_auth(self) -> list[PlaintextAuth]:
+        """The POP3 password would cross the network in clear (see runtime.config)."""
+        if self.pop3_security != "plain":
+            return []
+        return [
+            PlaintextAuth(
+                what="INBOX_POP3_SECURITY=plain sends the POP3 password in clear",
+                override="INBOX_POP3_ALLOW_PLAINTEXT",
+                allowed=self.pop3_allow_plaintext,
+            )
+        ]
 
     @model_validator(mode="after")
     def _senders_are_set(self) -> Self:

@@ -78,7 +78,7 @@ def create_app(settings: JanitorSettings | None = None, *, clock: Clock = utc_no
     it); waiting still happens in real time.
     """
     settings = settings or load_settings(JanitorSettings, program="helpdesk-janitor")
-    runtime = create_runtime(SERVICE, settings.infra)
+    runtime = create_runtime(SERVICE, settings.infra, settings=settings)
     runs_collection = runtime.db[RUNS_COLLECTION]
     relay = OutboxRelay(runtime.publisher, [runs_collection])
     janitor = assemble(

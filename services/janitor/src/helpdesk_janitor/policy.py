@@ -15,7 +15,9 @@ Rules for a photo (a GridFS file in the `attachments` bucket):
   `closed_after` ago: `closed_tickets`.
 - Linked to an emailed ticket submitted more than `max_age` ago, finished or not: `max_age`.
 - Not linked to any ticket (an abandoned wizard) and uploaded more than `abandoned_after` ago:
-  `abandoned`.
+  `abandoned` — but never before the end of the draft it was uploaded for (`draft_expires_at`,
+  stamped by the gateway, which drops the draft with a message at that time), so a draft never
+  loses its photos while it can still be sent.
 Every age is compared strictly: an item exactly at its limit stays one more run.
 """
 
@@ -108,6 +110,8 @@ class StoredFile:
     ticket_id: str | None
     created_at: datetime
     size: int
+    draft_expires_at: datetime | None = None
+    """When the gateway drops the draft this photo was uploaded for (None: older photos)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +158,8 @@ def decide_file(
     if file.ticket_id is not None and all(t.ticket_id != file.ticket_id for t in linked):
         return Decision(keep=KeepReason.UNKNOWN_TICKET)
     if not linked:
-        if now - file.created_at > policy.abandoned_after:
+        draft_open = file.draft_expires_at is not None and now < file.draft_expires_at
+        if now - file.created_at > policy.abandoned_after and not draft_open:
             return Decision(rule=Rule.ABANDONED)
         return Decision(keep=KeepReason.NOT_DUE)
     decisions = [decide_ticket(t, policy, now) for t in linked]

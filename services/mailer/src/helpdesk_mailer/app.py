@@ -28,7 +28,7 @@ from helpdesk_mailer.templates import Templates, required_names
 def create_app(settings: MailerSettings | None = None) -> FastStream:
     """Build the app; settings come from the environment unless given (tests pass them)."""
     settings = settings or load_settings(MailerSettings, program="helpdesk-mailer")
-    runtime = create_runtime(SERVICE, settings.infra)
+    runtime = create_runtime(SERVICE, settings.infra, settings=settings)
 
     templates = Templates(settings.templates_dir)
     templates.check(required_names(html=settings.html_body))  # a broken template stops start-up

@@ -2,7 +2,8 @@
 
 The same input always gives the same bytes (Message-ID, Date and MIME boundaries are derived from
 the message), so a resend after a crash is an identical copy InfraManager can de-duplicate.
-User text is cleaned here (see sanitize.py) and headers are built with `email.policy.SMTP`, which
+User text is cleaned here (see sanitize.py; header values are RFC 2047-decoded before they are
+cleaned, as the receiver decodes them) and headers are built with `email.policy.SMTP`, which
 refuses a header value that would end a line; To/Cc come only from settings.
 """
 
@@ -112,7 +113,7 @@ def _address(display_name: str, addr_spec: str) -> Address | None:
     """A header address, or None when it cannot be written without SMTPUTF8 (non-ASCII local
     part) or is otherwise unusable in a header."""
     try:
-        return Address(display_name=sanitize.one_line(display_name), addr_spec=addr_spec)
+        return Address(display_name=sanitize.header(display_name), addr_spec=addr_spec)
     except (ValueError, IndexError):
         return None
 
@@ -150,14 +151,14 @@ def _encoded_size(size: int) -> int:
 def _summary(
     ticket: TicketSubmitted, context: dict[str, Any], config: ComposeConfig, tpl: Templates
 ) -> str:
-    summary = sanitize.one_line(tpl.render(templates.TICKET_SUMMARY, context)).strip(" :")
+    summary = sanitize.header(tpl.render(templates.TICKET_SUMMARY, context)).strip(" :")
     if not summary:
-        summary = sanitize.one_line(ticket.category.title) or SUMMARY_FALLBACK
+        summary = sanitize.header(ticket.category.title) or SUMMARY_FALLBACK
     return sanitize.truncate(summary, config.summary_max_length)
 
 
 def _subject(ticket: TicketSubmitted, context: dict[str, Any], tpl: Templates) -> str:
-    subject = sanitize.one_line(tpl.render(templates.TICKET_SUBJECT, context))
+    subject = sanitize.header(tpl.render(templates.TICKET_SUBJECT, context))
     if ticket.reference not in subject:
         # The reference is how InfraManager's replies find their way back: never without it.
         subject = f"[{ticket.reference}] {subject}".strip()
@@ -303,7 +304,7 @@ def compose_mail(command: SendMail, config: ComposeConfig, tpl: Templates) -> Ou
     }
     context["locale"] = command.locale
     name = templates.mail_template
-    subject = sanitize.one_line(
+    subject = sanitize.header(
         tpl.render(name(command.template, command.locale, "subject.txt"), context)
     )
     text = sanitize.multi_line(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 
 # Bidi embedding/override/isolate controls: they can make a subject read differently than it is.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -31,6 +33,40 @@ def one_line(value: str | None) -> str:
     chars = [" " if c in _LINE_BREAKS or c == "\t" else c for c in value]
     text = "".join(c for c in chars if not _dropped(c))
     return _SPACES.sub(" ", text).strip()
+
+
+_DECODE_ROUNDS = 3
+"""An encoded word may hide another; a few rounds uncover any a person would bother nesting."""
+
+
+def decoded_words(value: str) -> str:
+    """The text a mail reader shows for `value`: RFC 2047 encoded words decoded, repeatedly.
+
+    Python's email package writes a value that contains `=?utf-8?q?...?=` so that the receiver
+    decodes it again, so what InfraManager reads is the decoded text, not what was cleaned.
+    """
+    for _ in range(_DECODE_ROUNDS):
+        if "=?" not in value:
+            break
+        try:
+            decoded = str(make_header(decode_header(value)))
+        except (HeaderParseError, LookupError, UnicodeError, ValueError):
+            break  # not decodable here; the "=?" is broken up below for laxer readers
+        if decoded == value:
+            break
+        value = decoded
+    return value
+
+
+def header(value: str | None) -> str:
+    """Text for a header value built from user text: decoded first, then cleaned to one line.
+
+    Any `=?` left (an encoded word Python cannot decode but a lax reader might) is broken up,
+    so no receiver can turn it into a line break, NUL or a bidi control after the cleaning.
+    """
+    if not value:
+        return ""
+    return one_line(decoded_words(value)).replace("=?", "= ?")
 
 
 def multi_line(value: str | None) -> str:
@@ -59,5 +95,5 @@ _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|]+')
 
 def filename(value: str, fallback: str) -> str:
     """A file name safe in a MIME parameter and on any receiver's disk."""
-    name = _UNSAFE_FILENAME.sub("_", one_line(value)).strip(" .")
+    name = _UNSAFE_FILENAME.sub("_", header(value)).strip(" .")
     return truncate(name, 128, ellipsis="") if name else fallback

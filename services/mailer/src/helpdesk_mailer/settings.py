@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpdesk_contracts.base import EmailAddress
 from helpdesk_contracts.ticket.v1 import ATTACHMENT_MAX_BYTES
+from helpdesk_runtime.config import PlaintextAuth
 from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -51,6 +52,11 @@ class MailerSettings(BaseSettings):
     )
     smtp_username: str | None = Field(default=None, description="AUTH user; no AUTH if unset.")
     smtp_password: SecretStr | None = None
+    smtp_allow_plaintext: bool = Field(
+        default=False,
+        description="With HELPDESK_ENV=production, allow SMTP AUTH without TLS "
+        "(MAILER_SMTP_SECURITY=none; logged as a warning at start).",
+    )
     smtp_local_hostname: str | None = Field(
         default=None, description="Name sent in EHLO. Default: the Message-ID domain."
     )
@@ -142,6 +148,18 @@ class MailerSettings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    def plaintext_auth(self) -> list[PlaintextAuth]:
+        """SMTP AUTH would send the password in clear (see runtime.config)."""
+        if self.smtp_security != "none" or self.smtp_username is None:
+            return []
+        return [
+            PlaintextAuth(
+                what="MAILER_SMTP_SECURITY=none sends the SMTP password in clear",
+                override="MAILER_SMTP_ALLOW_PLAINTEXT",
+                allowed=self.smtp_allow_plaintext,
+            )
+        ]
 
     @model_validator(mode="after")
     def _auth_pair(self) -> MailerSettings:

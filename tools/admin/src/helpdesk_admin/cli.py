@@ -2,7 +2,10 @@
 
 Each admin command is published to `helpdesk.admin` and answered by one AdminCommandCompleted;
 the exit status follows its outcome (see `ExitCode`). Connection and identity come from global
-options or the environment: HELPDESK_RABBIT_URL, HELPDESK_ADMIN_OPERATOR (default $USER).
+options or the environment: HELPDESK_RABBIT_URL, HELPDESK_ADMIN_OPERATOR (default $USER), and
+the operator's signing key HELPDESK_ADMIN_KEY_FILE (+ HELPDESK_ADMIN_KEY_NAME, default the file's
+name without `.key`): every command is signed, and services run only commands signed by a key
+they know (`keygen` makes one).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from aio_pika.abc import AbstractConnection
 from helpdesk_contracts.admin import v1 as admin_v1
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome
 from helpdesk_contracts.base import AdminCommand
+from helpdesk_runtime import signing
 from pydantic import ValidationError
 
 from helpdesk_admin import dlq as dead_letters
@@ -71,6 +75,8 @@ class Options:
     operator: str
     timeout: float
     json_output: bool
+    key_file: Path | None = None
+    key_name: str | None = None
 
 
 def _default_operator() -> str:
@@ -103,8 +109,26 @@ def _global(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the whole answer as JSON.")
     ] = False,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="HELPDESK_ADMIN_KEY_FILE",
+            dir_okay=False,
+            help="The operator's Ed25519 private key (PEM) that signs every command.",
+        ),
+    ] = None,
+    key_name: Annotated[
+        str | None,
+        typer.Option(
+            envvar="HELPDESK_ADMIN_KEY_NAME",
+            help="The key's name as the services know it. Default: the key file's name "
+            "without .key.",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = Options(rabbit_url, operator or _default_operator(), timeout, json_output)
+    ctx.obj = Options(
+        rabbit_url, operator or _default_operator(), timeout, json_output, key_file, key_name
+    )
     _quiet_libraries()
 
 
@@ -143,8 +167,29 @@ async def _request(options: Options, command: AdminCommand) -> AdminCommandCompl
         return await client.request(command, wait_seconds=options.timeout)
 
 
+def _signed[C: AdminCommand](options: Options, command: C) -> C:
+    if options.key_file is None:
+        raise _fail(
+            "no signing key: set HELPDESK_ADMIN_KEY_FILE or --key-file "
+            "(`helpdesk-admin keygen NAME` makes one)",
+            ExitCode.USAGE,
+        )
+    try:
+        key = signing.load_private_key(options.key_file)
+    except signing.SigningError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
+    name = options.key_name or options.key_file.name.removesuffix(".key")
+    try:
+        return signing.sign(command, key_name=name, key=key)
+    except ValidationError:
+        raise _fail(
+            f"key name {name!r} is not valid: letters, digits, . _ @ -", ExitCode.USAGE
+        ) from None
+
+
 def _send(options: Options, command: AdminCommand) -> AdminCommandCompleted:
-    """Publish, wait, and turn a missing answer or a broker problem into an exit."""
+    """Sign, publish, wait, and turn a missing answer or a broker problem into an exit."""
+    command = _signed(options, command)
     try:
         completed = asyncio.run(_request(options, command))
     except AdminError as exc:
@@ -196,8 +241,15 @@ def delete_user(ctx: typer.Context, user: UserArgument) -> None:
 
 @app.command("revoke-user")
 def revoke_user(ctx: typer.Context, user: UserArgument) -> None:
-    """Block an employee's Telegram account at once, keeping the records."""
+    """Block an employee's Telegram account at once, keeping the records; by email, block the
+    address too (no new Telegram account can sign in with it)."""
     _run(ctx, admin_v1.RevokeUser, **_user(user))
+
+
+@app.command("unrevoke-user")
+def unrevoke_user(ctx: typer.Context, user: UserArgument) -> None:
+    """Lift a revoke: the account, or the address and its accounts, may sign in again."""
+    _run(ctx, admin_v1.UnrevokeUser, **_user(user))
 
 
 @app.command("lookup-user")
@@ -396,10 +448,45 @@ def dlq_purge(
     typer.echo(f"purged {sum(dropped.values())} message(s)")
 
 
+@app.command("keygen")
+def keygen(
+    name: Annotated[
+        str, typer.Argument(help="The key's name, e.g. the operator's login (audit logs show it).")
+    ],
+    out: Annotated[
+        Path, typer.Option(file_okay=False, help="Directory for NAME.key (created, mode 0700).")
+    ] = Path(),
+) -> None:
+    """Make an operator's signing key pair: NAME.key (keep it private) and the public key line."""
+    try:
+        signing.check_key_name(name)
+    except ValueError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = out / f"{name}.key"
+    key = signing.generate_key()
+    try:
+        # O_EXCL: never overwrite a key that may already be distributed.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise _fail(f"{path} exists; choose another name or remove it", ExitCode.USAGE) from None
+    with os.fdopen(fd, "wb") as file:
+        file.write(signing.private_key_pem(key))
+    typer.echo(f"wrote {path} (private: keep it on the operator's machine, mode 0600)", err=True)
+    typer.echo(
+        "add this to HELPDESK_ADMIN_PUBLIC_KEYS of gateway, auth and janitor "
+        "(comma-separated with the other operators' keys):",
+        err=True,
+    )
+    typer.echo(f"{name}={signing.public_key_text(key)}")
+
+
 @app.command("permissions")
 def permissions(
     vhost: Annotated[str, typer.Option(help="The helpdesk's virtual host.")] = "/",
-    services_user: Annotated[str, typer.Option(help="The account the services use.")] = "helpdesk",
+    user_prefix: Annotated[
+        str, typer.Option(help="Service accounts are PREFIX<service>, one per service.")
+    ] = rights.SERVICE_USER_PREFIX,
     operators_user: Annotated[
         str, typer.Option(help="The account helpdesk-admin uses.")
     ] = "helpdesk-ops",
@@ -407,15 +494,33 @@ def permissions(
         list[str] | None,
         typer.Option(help="USER=QUEUE_PREFIX of a third party (repeatable), e.g. crm=crm."),
     ] = None,
+    definitions: Annotated[
+        bool,
+        typer.Option(
+            "--definitions",
+            help="Print a RabbitMQ definitions file instead: the whole topology and the "
+            "accounts (passwords as @@user@@ placeholders).",
+        ),
+    ] = False,
 ) -> None:
     """Print the rabbitmqctl commands that give each account only what it needs."""
-    typer.echo(rights.SERVICES.rabbitmqctl(vhost, services_user))
-    typer.echo(rights.OPERATORS.rabbitmqctl(vhost, operators_user))
+    if definitions:
+        document = rights.definitions(
+            vhost=vhost, user_prefix=user_prefix, operators_user=operators_user
+        )
+        typer.echo(json.dumps(document, indent=2))
+        return
+    for consumer, permission in rights.SERVICES.items():
+        for line in permission.rabbitmqctl(vhost, f"{user_prefix}{consumer}"):
+            typer.echo(line)
+    for line in rights.OPERATORS.rabbitmqctl(vhost, operators_user):
+        typer.echo(line)
     for entry in integrator_user or []:
         user, separator, prefix = entry.partition("=")
         if not separator or not user or not prefix:
             raise _fail(f"--integrator-user wants USER=QUEUE_PREFIX, not {entry!r}", ExitCode.USAGE)
-        typer.echo(rights.integrator(prefix).rabbitmqctl(vhost, user))
+        for line in rights.integrator(prefix).rabbitmqctl(vhost, user):
+            typer.echo(line)
 
 
 def main() -> None:

@@ -201,11 +201,24 @@ def csv_rows(report: Report) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A cell no spreadsheet runs as a formula (OWASP "CSV injection").
+
+    Locations and category titles are typed by employees; a leading `'` makes Excel and
+    LibreOffice show the text as text. Our own figures never start with these characters.
+    """
+    text = str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
 def render_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    writer.writerows(csv_rows(report))
+    writer.writerows([csv_cell(cell) for cell in row] for row in csv_rows(report))
     return buffer.getvalue()
 
 

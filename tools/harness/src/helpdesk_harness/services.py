@@ -13,6 +13,7 @@ from typing import Any
 
 from helpdesk_contracts.topology import Consumer
 
+from helpdesk_harness import admin_keys
 from helpdesk_harness.procs import ServerProcess, free_port
 
 SERVICES: tuple[Consumer, ...] = ("gateway", "auth", "mailer", "inbox", "janitor")
@@ -26,6 +27,7 @@ def infra_env(*, rabbit_url: str, mongo_url: str, mongo_db: str) -> dict[str, st
         "HELPDESK_MONGO_DB": mongo_db,
         "HELPDESK_LOG_FORMAT": "json",
         "HELPDESK_LOG_LEVEL": "INFO",
+        **admin_keys.env(),
     }
 
 

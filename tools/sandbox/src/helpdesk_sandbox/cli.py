@@ -41,6 +41,7 @@ class BannerInfo:
     """Whether the data is fresh or kept from an earlier start (one line)."""
     manual: bool = False
     """The InfraManager simulator waits for the console's engineer."""
+    admin_env: str = ""  # e.g. "HELPDESK_RABBIT_URL=... HELPDESK_ADMIN_KEY_FILE=..."
 
 
 def banner(info: BannerInfo) -> str:
@@ -84,6 +85,15 @@ def banner(info: BannerInfo) -> str:
         f"  Logs:           {info.workdir}/",
         *([f"  Data:           {info.data}"] if info.data else []),
         "",
+        *(
+            [
+                "  Admin commands (signed with the sandbox's operator key):",
+                f"    {info.admin_env} uv run helpdesk-admin --help",
+                "",
+            ]
+            if info.admin_env
+            else []
+        ),
         "  Press Ctrl-C to stop everything.",
         rule,
     ]
@@ -209,6 +219,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
                         keep=args.keep, fresh=fresh, workdir=workdir, mongo_url=mongo_url
                     ),
                     manual=args.manual,
+                    admin_env=" ".join(f"{k}={v}" for k, v in sandbox.admin_env().items()),
                 )
             ),
             flush=True,

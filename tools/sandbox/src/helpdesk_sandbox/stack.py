@@ -25,6 +25,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import os
 import secrets
 import shutil
 import signal
@@ -45,6 +46,7 @@ from helpdesk_harness.procs import ServerProcess, free_port, wait_for_port
 from helpdesk_harness.rabbit import Vhost
 from helpdesk_harness.services import SERVICES, ServiceProcess, infra_env
 from helpdesk_harness.spool import SmtpSpool
+from helpdesk_runtime import signing
 
 from helpdesk_sandbox.imsim import DEFAULT_HELPDESK_ADDRESS, DEFAULT_SENDER, FIRST_NUMBER
 from helpdesk_sandbox.repo import find_repo_root
@@ -227,6 +229,9 @@ def _fake_token() -> str:
     return f"{7_000_000_000 + secrets.randbelow(10**9)}:{secrets.token_urlsafe(26)[:35]}"
 
 
+ADMIN_KEY_NAME = "sandbox-operator"
+
+
 class Sandbox:
     """Everything the helpdesk needs on one machine, started and stopped as one."""
 
@@ -247,6 +252,10 @@ class Sandbox:
         self.console_port = 0
         self.services: dict[str, ServiceProcess] = {}
         self.auth_pepper = secrets.token_urlsafe(24)
+        # The sandbox's own operator: services trust only this key, and helpdesk-admin signs
+        # with its file (the banner says how).
+        self.admin_key = signing.generate_key()
+        self.admin_key_file = self.workdir / f"{ADMIN_KEY_NAME}.key"
         self._stops: list[tuple[str, Callable[[], None]]] = []
         self._started = False
 
@@ -290,6 +299,7 @@ class Sandbox:
             raise SandboxError("this sandbox has already been started")
         self._started = True
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._write_admin_key()
         try:
             self._start_infrastructure()
             self._start_processes()
@@ -380,12 +390,26 @@ class Sandbox:
         finally:
             client.close()
 
+    def _write_admin_key(self) -> None:
+        fd = os.open(self.admin_key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(signing.private_key_pem(self.admin_key))
+
+    def admin_env(self) -> dict[str, str]:
+        """What `helpdesk-admin` needs to command this sandbox's services."""
+        return {
+            "HELPDESK_RABBIT_URL": self.rabbit_url,
+            "HELPDESK_ADMIN_KEY_FILE": str(self.admin_key_file),
+        }
+
     def service_env(self, name: str) -> dict[str, str]:
         """The whole environment a service process gets (beyond the inherited one)."""
         env = infra_env(
             rabbit_url=self.rabbit_url, mongo_url=self.mongo_url, mongo_db=self.mongo_db
         )
         env["HELPDESK_GRACEFUL_TIMEOUT_SECONDS"] = "5"
+        public_key = signing.public_key_text(self.admin_key)
+        env["HELPDESK_ADMIN_PUBLIC_KEYS"] = f"{ADMIN_KEY_NAME}={public_key}"
         env.update(self._own_env(name))
         env.update(self.config.service_env.get(name, {}))
         return env

@@ -6,12 +6,16 @@ redelivered message changes nothing twice.
 - `auth_codes`: `_id` = Telegram user id; the one current code (only its HMAC), its attempts.
 - `auth_attempts`: `_id` = message_id of a handled command; rate-limit counts and idempotency
   for answers that belong to no code (rejections, admin answers).
+- `auth_blocked_emails`: `_id` = address key; addresses an operator revoked (no account may
+  sign in with them until unrevoked). Never expires.
+- `auth_lockouts`: `_id` = `account:<telegram id>` or `email:<address key>`; consecutive wrong
+  codes and the lockout they caused.
 Each has a TTL index on `purge_at`, set only on documents that may go.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,15 +26,21 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from helpdesk_auth.errors import StoreConflictError
+
 Document = dict[str, Any]
 
 USERS = "auth_users"
 CODES = "auth_codes"
 ATTEMPTS = "auth_attempts"
+LOCKOUTS = "auth_lockouts"
+BLOCKED_EMAILS = "auth_blocked_emails"
 
-ATTEMPT_RETENTION = timedelta(hours=2)
-"""Longer than the hourly limit window; also keeps an undelivered answer well past a relay
+ATTEMPT_RETENTION = timedelta(hours=25)
+"""Longer than the daily limit window; also keeps an undelivered answer well past a relay
 outage."""
+FAILURE_MEMORY = timedelta(days=1)
+"""Wrong codes are counted as consecutive until a success or a day without a wrong code."""
 CODE_RETENTION = timedelta(days=1)
 """After a code expired it is kept this long: a late attempt is told "expired", and answers
 still in its outbox are relayed before it goes."""
@@ -53,6 +63,8 @@ class AuthStore:
         self.users: AsyncCollection[Document] = db[USERS]
         self.codes: AsyncCollection[Document] = db[CODES]
         self.attempts: AsyncCollection[Document] = db[ATTEMPTS]
+        self.lockouts: AsyncCollection[Document] = db[LOCKOUTS]
+        self.blocked_emails: AsyncCollection[Document] = db[BLOCKED_EMAILS]
 
     @property
     def outbox_collections(self) -> list[AsyncCollection[Document]]:
@@ -66,6 +78,7 @@ class AuthStore:
         await self.codes.create_index("mail_message_id", sparse=True)
         await self.users.create_index("email_key")
         await self.users.create_index([("status", ASCENDING), ("checked_at", ASCENDING)])
+        await self.lockouts.create_index("purge_at", expireAfterSeconds=0)
 
     # -- handled commands and rate limits ----------------------------------------------------
 
@@ -102,16 +115,50 @@ class AuthStore:
 
     async def issued_since(
         self, *, telegram_user_id: int, email_key: str, since: datetime
-    ) -> tuple[list[datetime], list[datetime]]:
-        """When codes were issued to this Telegram user and to this address since `since`."""
+    ) -> tuple[list[datetime], list[datetime], list[datetime]]:
+        """When codes were issued since `since`: to this Telegram account (any address), to
+        this account for this address, and to this address (any account)."""
+        issued = {"kind": "request", "issued": True, "at": {"$gt": since}}
         result: list[list[datetime]] = []
-        for field, value in (("telegram_user_id", telegram_user_id), ("email_key", email_key)):
-            cursor = self.attempts.find(
-                {field: value, "kind": "request", "issued": True, "at": {"$gt": since}},
-                {"at": 1},
-            )
+        for query in (
+            {"telegram_user_id": telegram_user_id},
+            {"telegram_user_id": telegram_user_id, "email_key": email_key},
+            {"email_key": email_key},
+        ):
+            cursor = self.attempts.find({**query, **issued}, {"at": 1})
             result.append([doc["at"] async for doc in cursor])
-        return result[0], result[1]
+        return result[0], result[1], result[2]
+
+    # -- lockouts after wrong codes --------------------------------------------------------
+
+    async def lockouts_of(self, keys: Sequence[str]) -> dict[str, Document]:
+        cursor = self.lockouts.find({"_id": {"$in": list(keys)}})
+        return {doc["_id"]: doc async for doc in cursor}
+
+    async def count_failure(
+        self, key: str, *, at: datetime, lock_for: Callable[[int], timedelta | None]
+    ) -> Document:
+        """One more consecutive wrong code for `key`; locks it for `lock_for(failures)`."""
+        doc = await self.lockouts.find_one_and_update(
+            {"_id": key},
+            {
+                "$inc": {"failures": 1},
+                "$set": {"last_failure_at": at, "purge_at": at + FAILURE_MEMORY},
+            },
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:  # an upsert always returns the document
+            raise StoreConflictError("the lockout document vanished")
+        lock = lock_for(doc["failures"])
+        changes: Document = {"purge_at": at + FAILURE_MEMORY + (lock or timedelta())}
+        if lock is not None:
+            changes["locked_until"] = at + lock
+        await self.lockouts.update_one({"_id": key, "failures": doc["failures"]}, {"$set": changes})
+        return {**doc, **changes}
+
+    async def clear_failures(self, keys: Sequence[str]) -> None:
+        await self.lockouts.delete_many({"_id": {"$in": list(keys)}})
 
     # -- codes ---------------------------------------------------------------------------------
 
@@ -268,6 +315,32 @@ class AuthStore:
         result = await self.users.update_one(
             {"_id": telegram_user_id, "status": ACTIVE},
             {"$set": changes, "$push": {OUTBOX_FIELD: outbox_entry(event)}},
+        )
+        return result.modified_count == 1
+
+    async def block_email(self, email_key: str, *, at: datetime, by: str) -> None:
+        await self.blocked_emails.update_one(
+            {"_id": email_key},
+            {"$setOnInsert": {"blocked_at": at, "blocked_by": by}},
+            upsert=True,
+        )
+
+    async def unblock_email(self, email_key: str) -> bool:
+        result = await self.blocked_emails.delete_one({"_id": email_key})
+        return result.deleted_count == 1
+
+    async def email_blocked(self, email_key: str) -> bool:
+        return await self.blocked_emails.find_one({"_id": email_key}) is not None
+
+    async def void_codes_for_email(self, email_key: str, reason: str) -> None:
+        await self.codes.update_many(
+            {"email_key": email_key, "status": "active"},
+            {"$set": {"status": "void", "void_reason": reason}},
+        )
+
+    async def unblock(self, telegram_user_id: int) -> bool:
+        result = await self.users.update_one(
+            {"_id": telegram_user_id, "blocked": True}, {"$unset": {"blocked": ""}}
         )
         return result.modified_count == 1
 

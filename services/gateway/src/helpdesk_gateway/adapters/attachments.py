@@ -30,7 +30,15 @@ class AttachmentStore:
         await self.files.create_index("metadata.ticket_id")
         await self.files.create_index("metadata.created_at")
 
-    async def put(self, photo: EncodedPhoto, *, filename: str, owner: int, now: datetime) -> str:
+    async def put(
+        self,
+        photo: EncodedPhoto,
+        *,
+        filename: str,
+        owner: int,
+        now: datetime,
+        draft_expires_at: datetime | None = None,
+    ) -> str:
         file_id: ObjectId = await self.bucket.upload_from_stream(
             filename,
             photo.data,
@@ -43,6 +51,8 @@ class AttachmentStore:
                 width=photo.width,
                 height=photo.height,
                 created_at=now,
+                # The janitor keeps an unlinked photo at least until its draft is dropped.
+                draft_expires_at=draft_expires_at,
             ).to_document(),
         )
         return str(file_id)

@@ -24,6 +24,25 @@ Document = dict[str, Any]
 COLLECTION = "tickets"
 REFERENCE_ATTEMPTS = 8
 
+ERASED_USER_ID = 1
+"""Stands for the Telegram account of an erased requester (no person has id 1)."""
+ERASED_EMAIL = "erased@erased.invalid"
+ERASURE: Document = {
+    "user_id": ERASED_USER_ID,
+    "chat_id": 0,
+    "requester.telegram_user_id": ERASED_USER_ID,
+    "requester.telegram_username": None,
+    "requester.email": ERASED_EMAIL,
+    "requester.display_name": "",
+    "requester.phone": None,
+    "requester.title": None,
+    "description": "",
+    "location": None,
+    "rating.comment": None,
+}
+"""What an erased ticket keeps: category, department, times, statuses, rating, references, so
+the manager's figures stay; InfraManager keeps its own copy of the email."""
+
 
 def _record(doc: Document) -> TicketRecord:
     return TicketRecord.model_validate({**doc, "id": str(doc["_id"])})
@@ -42,6 +61,7 @@ class TicketRepository:
         await self.collection.create_index("draft_id", unique=True)
         await self.collection.create_index([("user_id", ASCENDING), ("submitted_at", DESCENDING)])
         await self.collection.create_index("submitted_at")
+        await self.collection.create_index("erase_after", sparse=True)
         await self.collection.create_index(
             [("status", ASCENDING), ("rating.requested_at", ASCENDING)]
         )
@@ -72,6 +92,44 @@ class TicketRepository:
                 continue  # the reference was taken: draw another
             return ticket, True
         raise RuntimeError("could not find a free ticket reference")
+
+    # -- personal data ----------------------------------------------------------------------
+
+    async def schedule_erasure(self, user_id: int, *, at: datetime) -> int:
+        """Mark the person's tickets to be erased at `at` (an earlier mark stays)."""
+        result = await self.collection.update_many(
+            {"user_id": user_id, "erase_after": {"$exists": False}, "erased_at": None},
+            {"$set": {"erase_after": at}},
+        )
+        return result.modified_count
+
+    async def erase_due(self, now: datetime, *, limit: int = 500) -> int:
+        """Erase the personal data of tickets whose grace period is over.
+
+        A ticket whose events are still in its outbox waits: they carry the data to neighbours.
+        Status comments (InfraManager's words to the person) go too.
+        """
+        due = {"erase_after": {"$lte": now}, "outbox.0": {"$exists": False}}
+        erased = 0
+        async for doc in self.collection.find(due, {"history": 1, "version": 1}).limit(limit):
+            history = [{**entry, "comment": None} for entry in doc.get("history") or []]
+            # The version guard: a status applied meanwhile is not overwritten (next pass).
+            result = await self.collection.update_one(
+                {"_id": doc["_id"], "erase_after": {"$lte": now}, "version": doc.get("version", 0)},
+                {
+                    "$set": {**ERASURE, "history": history, "erased_at": now},
+                    "$unset": {"erase_after": ""},
+                },
+            )
+            erased += result.modified_count
+        return erased
+
+    async def purge_older_than(self, cutoff: datetime) -> int:
+        """Delete tickets submitted before `cutoff` (none with events still to relay)."""
+        result = await self.collection.delete_many(
+            {"submitted_at": {"$lt": cutoff}, "outbox.0": {"$exists": False}}
+        )
+        return result.deleted_count
 
     async def get(self, ticket_id: str) -> TicketRecord | None:
         oid = _object_id(ticket_id)

@@ -7,6 +7,7 @@ handler never reads a misspelt key and a document from an older version still lo
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -50,12 +51,22 @@ class TicketDraft(BaseModel):
     photos: list[DraftPhoto] = Field(default_factory=list)
     editing: bool = False
     """True when a step was reopened from the preview: finishing it returns to the preview."""
+    started_at: datetime | None = None
+    """When the wizard began (None in drafts from before this field: they never expire)."""
 
     def photo_ids(self) -> list[str]:
         return [photo.file_id for photo in self.photos]
 
     def has_photo(self, sha256: str) -> bool:
         return any(photo.sha256 == sha256 for photo in self.photos)
+
+    def expires_at(self, max_age: timedelta) -> datetime | None:
+        return None if self.started_at is None else self.started_at + max_age
+
+    def expired(self, now: datetime, max_age: timedelta) -> bool:
+        """Too old to send: its photos may be gone (the janitor keeps them until then only)."""
+        expires = self.expires_at(max_age)
+        return expires is not None and now >= expires
 
 
 class SignInData(BaseModel):

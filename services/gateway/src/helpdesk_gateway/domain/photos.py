@@ -1,7 +1,8 @@
 """Photo re-encoding: any image Pillow reads becomes a JPEG that fits the attachment limit.
 
 InfraManager drops attachments over 2 MB by default, so every photo is re-encoded (EXIF rotation
-applied, metadata such as GPS dropped, transparency flattened on white), scaled down to a longest
+applied, colours converted to sRGB, then every piece of metadata dropped: EXIF (GPS, device), XMP,
+ICC, JPEG COM and GIF comments; transparency flattened on white), scaled down to a longest
 side, and compressed in quality steps; if it still does not fit it is scaled down further.
 Decompression bombs are refused from the header alone, before any pixel is decoded.
 """
@@ -14,7 +15,7 @@ import warnings
 from dataclasses import dataclass
 
 from helpdesk_gateway.errors import PhotoRejectedError
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 QUALITY_STEPS = (85, 75, 65, 55, 45)
 SHRINK_FACTOR = 0.75
@@ -99,10 +100,34 @@ def _normalise(image: Image.Image, *, max_side: int) -> Image.Image:
         image = flat
     elif image.mode != "RGB":
         image = image.convert("RGB")
+    image = _srgb_without_metadata(image)
     if max(image.size) > max_side:
-        image = image.copy()
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return image
+
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+def _srgb_without_metadata(image: Image.Image) -> Image.Image:
+    """A copy with the colours of its ICC profile in sRGB and an empty `info`.
+
+    Pillow's JPEG writer takes a comment (JPEG COM, GIF comment) and XMP from `info`, so those
+    survived a plain re-encode. The ICC profile goes too: converted to sRGB first, so a
+    wide-gamut phone photo keeps its colours; a profile that cannot be read is just dropped.
+    """
+    icc = image.info.get("icc_profile")
+    clean = image.copy()
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(clean, source, _SRGB, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            converted = None
+        if isinstance(converted, Image.Image):
+            clean = converted
+    clean.info = {}
+    return clean
 
 
 def _encode(image: Image.Image, quality: int) -> bytes:

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 
 from helpdesk_gateway import ratings
 from helpdesk_gateway.adapters.users import GatewayUser
-from helpdesk_gateway.bot.middlewares import RequireAuthorized
+from helpdesk_gateway.bot.middlewares import DraftExpiry, RequireAuthorized
 from helpdesk_gateway.callbacks import WizardAction, WizardCb
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain.drafts import RatingData, Step, TicketDraft
@@ -55,6 +55,8 @@ def router(i18n: I18n) -> Router:
     r = Router(name="new_ticket")
     r.message.middleware(RequireAuthorized())
     r.callback_query.middleware(RequireAuthorized())
+    r.message.middleware(DraftExpiry())
+    r.callback_query.middleware(DraftExpiry())
 
     @r.message(Command("new"))
     @r.message(F.text.in_(i18n.variants("menu-new-ticket")))

@@ -9,7 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message
 
 from helpdesk_gateway.adapters.users import GatewayUser
-from helpdesk_gateway.bot.middlewares import RequireAuthorized
+from helpdesk_gateway.bot.middlewares import DraftExpiry, RequireAuthorized
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain.drafts import Step, TicketDraft
 from helpdesk_gateway.handlers.new_ticket import description_problem
@@ -36,6 +36,7 @@ def router(i18n: I18n) -> Router:
     del i18n  # no reply-keyboard texts to match here
     r = Router(name="wizard_photos")
     r.message.middleware(RequireAuthorized())
+    r.message.middleware(DraftExpiry())
 
     @r.message(StateFilter(NewTicket.description, NewTicket.photos), F.photo | F.document)
     async def photos(

@@ -68,7 +68,7 @@ class Wizard:
     user: GatewayUser
 
     async def start(self) -> None:
-        draft = TicketDraft()
+        draft = TicketDraft(started_at=self.ctx.clock())
         await self.state.set_state(NewTicket.category)
         await self.state.set_data({"draft": draft.model_dump(mode="json")})
         await self.prompt(Step.CATEGORY, draft)

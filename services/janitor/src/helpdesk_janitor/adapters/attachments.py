@@ -166,9 +166,11 @@ def _stored_file(doc: Document) -> StoredFile:
     if created_at is None:
         # No time anywhere: treat it as brand new, so no age rule can delete it by mistake.
         created_at = datetime.max.replace(tzinfo=UTC)
+    draft_expires_at = metadata.get("draft_expires_at")
     return StoredFile(
         file_id=str(doc["_id"]),
         ticket_id=str(ticket_id) if ticket_id is not None else None,
         created_at=created_at,
         size=int(doc.get("length") or 0),
+        draft_expires_at=draft_expires_at if isinstance(draft_expires_at, datetime) else None,
     )

@@ -26,7 +26,8 @@ GET  /_test/webhook                        {webhook}
 GET  /_test/files/{file_id}                raw bytes
 GET  /_test/changes?after=V&timeout=S      long poll until the version passes V -> {version}
 POST /_test/fail_next                      {method, error_code, retry_after?, times?,
-                                            description?, chat_id?}
+                                            description?, chat_id?}; method "download"
+                                            fails the file server's downloads
 POST /_test/block_chat | /_test/unblock_chat  {chat_id}
 """
 

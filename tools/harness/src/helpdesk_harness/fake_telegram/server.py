@@ -57,6 +57,10 @@ async def handle_file(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     if request.match_info["token"] != state.token:
         return _json(_UNAUTHORIZED, status=401)
+    fault = state.take_fault("download", None)
+    if fault is not None:
+        # The file server answers errors as plain HTTP statuses, like Telegram's does.
+        return _json(fault.body(), status=fault.error_code)
     stored = state.files_by_path.get(request.match_info["path"])
     if stored is None:
         return _json({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
