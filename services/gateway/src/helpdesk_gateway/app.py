@@ -35,6 +35,7 @@ from helpdesk_gateway.adapters import notifications, tickets, updates, users
 from helpdesk_gateway.adapters.attachments import AttachmentStore
 from helpdesk_gateway.adapters.drafts import AbandonedDrafts
 from helpdesk_gateway.bot.albums import AlbumCollector
+from helpdesk_gateway.bot.answers import LateCallbackAnswers
 from helpdesk_gateway.bot.dispatcher import GatewayDispatcher
 from helpdesk_gateway.bot.fsm import FsmAccess
 from helpdesk_gateway.bot.limits import OutgoingLimitMiddleware
@@ -74,6 +75,7 @@ def create_bot(settings: GatewaySettings, middleware: OutgoingLimitMiddleware) -
         timeout=settings.telegram_request_timeout_seconds,
     )
     session.middleware(middleware)
+    session.middleware(LateCallbackAnswers())
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,

@@ -4,10 +4,10 @@ An employee does not follow a fixed script: each bot message is recognised (from
 own locale texts) and answered the way a person would — choose the category, send a photo with
 the description as its caption, skip the place, press Done, press Send. So a reply that comes
 late, twice, or after a restart of the gateway still leads to a filed ticket. When the bot says
-nothing for a long time although it has taken the update (a gateway killed mid-update loses
-that update: its id was recorded before it was handled), the employee does what a person would:
-presses Send again (the answer tells whether the ticket already went) or sends /new, which
-offers the unfinished draft to continue.
+nothing for a long time although it has taken the update, the employee does what a person
+would: presses Send again while the button is still there (the answer tells whether the ticket
+already went), waits when the button is gone (the press was taken: the gateway handles every
+update at least once, so its answer comes), or sends /new, which offers the unfinished draft.
 """
 
 from __future__ import annotations
@@ -210,6 +210,13 @@ class Employee:
                 return True
         return False
 
+    async def _still_shows(self, message: ChatMessage, button: str) -> bool:
+        """Whether the bot's message still carries this button (a handled press removes it)."""
+        for current in await self.tg.bot_messages(self.user.id):
+            if current.message_id == message.message_id:
+                return any(button in row for row in current.button_rows)
+        return False
+
     async def _quiet(self) -> bool:
         """No answer for `patience` seconds although the gateway is up and took our update."""
         await self.settled()
@@ -257,6 +264,8 @@ class Employee:
                     if found:
                         return self._filed(found.group(0), started, sent_at, sent_wall, recoveries)
                     if said != self.texts("button-stale"):
+                        if not await self._still_shows(preview, self.texts("button-send")):
+                            continue  # the press was taken: its answer is on its way
                         send_press = await self.press(preview, self.texts("button-send"), "send")
                         sent_at, sent_wall = time.monotonic(), time.time()
                         continue
