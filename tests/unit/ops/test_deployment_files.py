@@ -248,8 +248,10 @@ def test_each_service_connects_with_its_own_accounts(
     environment = compose["services"][service]["environment"]
     secrets = compose_secrets(service)
     user = f"helpdesk-{service}"
-    rabbit_password = example_env[f"RABBIT_PASSWORD_HELPDESK_{service.upper()}"]
-    mongo_password = example_env[f"MONGO_PASSWORD_{service.upper()}"]
+    broker_secrets = compose_secrets("rabbitmq")
+    database_secrets = compose_secrets("mongodb")
+    rabbit_password = broker_secrets[f"RABBIT_PASSWORD_HELPDESK_{service.upper()}"]
+    mongo_password = database_secrets[f"MONGO_PASSWORD_{service.upper()}"]
     assert secrets["HELPDESK_RABBIT_URL"] == f"amqp://{user}:{rabbit_password}@rabbitmq:5672/"
     assert secrets["HELPDESK_MONGO_URL"].startswith(
         f"mongodb://{user}:{mongo_password}@mongodb:27017/"
@@ -257,8 +259,10 @@ def test_each_service_connects_with_its_own_accounts(
     assert environment["HELPDESK_DECLARE_TOPOLOGY"] == "own"
     broker = compose["services"]["rabbitmq"]["environment"]
     database = compose["services"]["mongodb"]["environment"]
-    assert f"RABBIT_PASSWORD_HELPDESK_{service.upper()}" in broker
-    assert f"MONGO_PASSWORD_{service.upper()}" in database
+    assert f"RABBIT_PASSWORD_HELPDESK_{service.upper()}_FILE" in broker
+    assert f"MONGO_PASSWORD_{service.upper()}_FILE" in database
+    # No account password reaches the services through .env (compose's env_file for all five).
+    assert not [name for name in example_env if "PASSWORD" in name], example_env.keys()
     [permission] = [p for p in definitions()["permissions"] if p["user"] == user]
     assert permission["write"] == {str(c): p for c, p in SERVICE_PERMISSIONS.items()}[service].write
     assert f'"{service}"' in MONGO_USERS.read_text()
