@@ -71,6 +71,8 @@ SUBSCRIPTIONS: dict[Consumer, tuple[type[Message], ...]] = {
         ticket_v1.TicketEmailed,
         ticket_v1.TicketEmailFailed,
         ticket_v1.TicketStatusChanged,
+        ticket_v1.TicketCommentAdded,
+        ticket_v1.TicketReplyFailed,
         admin_v1.ClearLocation,
         admin_v1.Broadcast,
         admin_v1.ReloadCategories,
@@ -87,6 +89,7 @@ SUBSCRIPTIONS: dict[Consumer, tuple[type[Message], ...]] = {
     "mailer": (
         ticket_v1.TicketSubmitted,
         mail_v1.SendMail,
+        ticket_v1.SendTicketReply,
     ),
     "inbox": (ticket_v1.TicketEmailed,),
     "janitor": (

@@ -32,7 +32,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from tests.support.pop3_server import DovecotServer
 
 Document = dict[str, Any]
-WATCHED = ("ticket.status_changed.v1", "inbox.message_unmatched.v1")
+WATCHED = ("ticket.status_changed.v1", "inbox.message_unmatched.v1", "ticket.comment_added.v1")
 
 
 def new_ticket() -> tuple[str, str]:

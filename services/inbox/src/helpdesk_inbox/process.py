@@ -15,13 +15,15 @@ from enum import StrEnum
 
 from helpdesk_contracts.base import utc_now
 from helpdesk_contracts.inbox.v1 import UnmatchedReason
-from helpdesk_contracts.ticket.v1 import TicketStatusChanged
+from helpdesk_contracts.ticket.v1 import CommentAuthor, TicketCommentAdded, TicketStatusChanged
 from pymongo.errors import PyMongoError
 
+from helpdesk_inbox.adapters.comments import CommentStore
 from helpdesk_inbox.adapters.links import LinkStore
 from helpdesk_inbox.adapters.quarantine import QuarantineStore
 from helpdesk_inbox.changes import Verdict, status_key
-from helpdesk_inbox.correlate import Announce, Defer, Quarantine, decide
+from helpdesk_inbox.conversation import comment_key, engineer_text, forward_instead
+from helpdesk_inbox.correlate import Announce, Defer, LinkedTicket, Quarantine, decide
 from helpdesk_inbox.errors import InboxError
 from helpdesk_inbox.parse import ParsedMail, parse_message
 from helpdesk_inbox.rules import Rules
@@ -31,7 +33,7 @@ logger = logging.getLogger("helpdesk.inbox.process")
 
 
 class Kind(StrEnum):
-    ANNOUNCED = "announced"  # a TicketStatusChanged is queued
+    ANNOUNCED = "announced"  # a TicketStatusChanged (or an engineer's TicketCommentAdded) is queued
     UNCHANGED = "unchanged"  # matched; same status, same mail or older than the last change
     QUARANTINED = "quarantined"  # kept for an operator; InboxMessageUnmatched queued (once)
     DEFERRED = "deferred"  # not matched yet; to be read again
@@ -64,6 +66,7 @@ class MailProcessor:
         clock: Clock = utc_now,
     ) -> None:
         self.links = links
+        self.comments = CommentStore(links.collection.database)
         self.quarantine = quarantine
         self.rules = rules
         self.match_grace = match_grace
@@ -132,6 +135,8 @@ class MailProcessor:
             match_grace=self.match_grace if may_defer else timedelta(0),
         )
         source = source_of(mailbox, uidl)
+        if (forward := forward_instead(parsed, decision)) is not None:
+            return await self._comment(parsed, forward.ticket, forward.link_number, source, now)
         match decision:
             case Defer(detail):
                 return Outcome(Kind.DEFERRED, detail)
@@ -166,8 +171,45 @@ class MailProcessor:
             now=now,
         )
         detail = f"{status.value} by {decision.via}: {verdict.value}"
+        said = engineer_text(parsed)
+        if said is not None and verdict in (Verdict.SAME_STATUS, Verdict.STALE):
+            # No news of status, but the engineer wrote something: that is the news.
+            return await self._comment(parsed, decision.ticket, decision.link_number, source, now)
+        if said is not None and verdict is Verdict.ANNOUNCE:
+            await self.comments.remember(decision.ticket.ticket_id, comment_key(said.text), now)
         kind = Kind.ANNOUNCED if verdict is Verdict.ANNOUNCE else Kind.UNCHANGED
         return Outcome(kind, detail, ticket_id=decision.ticket.ticket_id)
+
+    async def _comment(
+        self,
+        parsed: ParsedMail,
+        ticket: LinkedTicket,
+        link_number: str | None,
+        source: str,
+        now: datetime,
+    ) -> Outcome:
+        said = engineer_text(parsed)
+        if said is None:  # callers check; kept for the type checker
+            raise ValueError("cannot forward a mail without an engineer's text")
+        event = TicketCommentAdded(
+            ticket_id=ticket.ticket_id,
+            reference=ticket.reference,
+            author=CommentAuthor.SUPPORT,
+            text=said.text,
+            question=said.question,
+            itsm_number=parsed.number,
+            email_message_id=parsed.message_id[:998] if parsed.message_id else None,
+            email_subject=parsed.subject[:998] or None,
+            commented_at=parsed.date or now,
+        )
+        recorded = await self.comments.record(
+            event, key=comment_key(said.text), source=source, link_number=link_number, now=now
+        )
+        kind = Kind.ANNOUNCED if recorded else Kind.UNCHANGED
+        detail = "comment" + (" (question)" if said.question else "")
+        return Outcome(
+            kind, f"{detail}: {'queued' if recorded else 'seen before'}", ticket.ticket_id
+        )
 
     async def _quarantine(
         self,
