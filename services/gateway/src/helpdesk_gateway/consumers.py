@@ -20,10 +20,16 @@ from helpdesk_contracts.admin.v1 import (
 from helpdesk_contracts.auth.v1 import CodeRejected, CodeSent, UserAuthorized, UserRevoked
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.runtime.broker import attempt_of, subscriber
-from helpdesk_contracts.ticket.v1 import TicketEmailed, TicketEmailFailed, TicketStatusChanged
+from helpdesk_contracts.ticket.v1 import (
+    TicketCommentAdded,
+    TicketEmailed,
+    TicketEmailFailed,
+    TicketReplyFailed,
+    TicketStatusChanged,
+)
 from pymongo.errors import ConnectionFailure
 
-from helpdesk_gateway import admin
+from helpdesk_gateway import admin, conversation
 from helpdesk_gateway.accounts import Accounts
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.lifecycle import TicketBusyError, apply_ticket_event
@@ -76,6 +82,8 @@ def build_consumers(ctx: GatewayContext, accounts: Accounts) -> RabbitRouter:
     on(TicketEmailed, functools.partial(apply_ticket_event, ctx))
     on(TicketEmailFailed, functools.partial(apply_ticket_event, ctx))
     on(TicketStatusChanged, functools.partial(apply_ticket_event, ctx))
+    on(TicketCommentAdded, functools.partial(conversation.on_comment_added, ctx))
+    on(TicketReplyFailed, functools.partial(conversation.on_reply_failed, ctx))
 
     async def clear_location(command: ClearLocation) -> None:
         await answer(await admin.clear_location(ctx, command))

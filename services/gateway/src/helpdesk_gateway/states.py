@@ -21,3 +21,7 @@ class NewTicket(StatesGroup):
 
 class Rating(StatesGroup):
     comment = State()
+
+
+class Conversation(StatesGroup):
+    comment = State()  # the employee writes a comment on a filed ticket

@@ -75,6 +75,15 @@ class Rating(BaseModel):
     published: bool = False
 
 
+class Thread(BaseModel):
+    """InfraManager's notifications about the ticket: the employee's replies answer them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    message_ids: list[str] = Field(default_factory=list)
+    subject: str | None = None
+
+
 class TicketRecord(BaseModel):
     """A document of the `tickets` collection."""
 
@@ -101,6 +110,7 @@ class TicketRecord(BaseModel):
     itsm_number: str | None = None
     history: list[StatusEntry] = Field(default_factory=list)
     rating: Rating = Field(default_factory=Rating)
+    thread: Thread = Field(default_factory=Thread)
     applied_events: list[AppliedEvent] = Field(default_factory=list)
     version: int = 0
 

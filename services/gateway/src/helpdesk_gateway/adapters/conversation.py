@@ -1,0 +1,78 @@
+"""The conversation part of a `tickets` document: InfraManager's thread (the Message-IDs and
+subject its notifications used, so a reply lands in the ticket) and the employee's replies.
+
+A reply and its SendTicketReply are written in one update (the ticket's outbox), so a comment
+the employee was told is on its way can never be lost between the database and the broker.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from bson import ObjectId
+from helpdesk_contracts.runtime.outbox import OUTBOX_FIELD, outbox_entry
+from helpdesk_contracts.ticket.v1 import SendTicketReply
+from pymongo.asynchronous.collection import AsyncCollection
+
+Document = dict[str, Any]
+MAX_THREAD_IDS = 19
+"""The mailer adds the ticket email's own Message-ID; the contract allows 20 in all."""
+
+
+def _oid(ticket_id: str) -> ObjectId | None:
+    return ObjectId(ticket_id) if ObjectId.is_valid(ticket_id) else None
+
+
+class ConversationStore:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    async def remember_thread(
+        self, ticket_id: str, message_id: str | None, subject: str | None, number: str | None
+    ) -> None:
+        """Keep InfraManager's latest notification as the one the employee's reply answers."""
+        oid = _oid(ticket_id)
+        if oid is None or not message_id:
+            return
+        update: Document = {
+            "$push": {"thread.message_ids": {"$each": [message_id], "$slice": -MAX_THREAD_IDS}}
+        }
+        fields: Document = {}
+        if subject:
+            fields["thread.subject"] = subject
+        if number:
+            fields["itsm_number"] = number
+        if fields:
+            update["$set"] = fields
+        await self.collection.update_one(
+            {"_id": oid, "thread.message_ids": {"$ne": message_id}}, update
+        )
+
+    async def queue_reply(self, command: SendTicketReply, now: datetime) -> bool:
+        oid = _oid(command.ticket_id)
+        if oid is None:
+            return False
+        reply = {
+            "id": str(command.message_id),
+            "purpose": command.purpose.value,
+            "text": command.text,
+            "files": len(command.files),
+            "state": "sending",
+            "queued_at": now,
+        }
+        result = await self.collection.update_one(
+            {"_id": oid, "replies.id": {"$ne": reply["id"]}},
+            {"$push": {"replies": reply, OUTBOX_FIELD: outbox_entry(command)}},
+        )
+        return result.modified_count == 1
+
+    async def reply_settled(self, ticket_id: str, command_id: UUID | None, state: str) -> None:
+        oid = _oid(ticket_id)
+        if oid is None or command_id is None:
+            return
+        await self.collection.update_one(
+            {"_id": oid, "replies.id": str(command_id)},
+            {"$set": {"replies.$.state": state}},
+        )

@@ -1,0 +1,146 @@
+"""Talking about a filed ticket: engineers' comments to the employee, the employee's comments
+to InfraManager (emailed into the ticket's thread by the mailer), and what became of them.
+
+Every message to the employee is queued in `gateway_notifications` keyed by the event that
+caused it, so a redelivered event says nothing twice. The employee's comment is queued as a
+SendTicketReply in the ticket's outbox together with its record in the ticket (one write).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from helpdesk_contracts.ticket.v1 import (
+    CommentAuthor,
+    ConversationFile,
+    ReplyKind,
+    SendTicketReply,
+    TicketCommentAdded,
+    TicketReplyFailed,
+)
+
+from helpdesk_gateway.adapters.conversation import ConversationStore
+from helpdesk_gateway.adapters.notifications import Notification
+from helpdesk_gateway.adapters.users import GatewayUser
+from helpdesk_gateway.context import GatewayContext
+from helpdesk_gateway.domain.tickets import TicketRecord
+from helpdesk_gateway.i18n import Texts
+from helpdesk_gateway.keyboards.conversation import answer_button
+from helpdesk_gateway.notifier import markup_to_doc
+from helpdesk_gateway.views import ticket_label
+
+log = logging.getLogger("helpdesk.gateway.conversation")
+
+
+def _store(ctx: GatewayContext) -> ConversationStore:
+    return ConversationStore(ctx.tickets.collection)
+
+
+async def _ticket_for(ctx: GatewayContext, ticket_id: str, reference: str) -> TicketRecord | None:
+    ticket = await ctx.tickets.get(ticket_id)
+    if ticket is None or ticket.reference != reference:
+        log.warning(
+            "conversation event for a ticket the gateway does not know",
+            extra={"ticket_id": ticket_id, "reference": reference},
+        )
+        return None
+    return ticket
+
+
+async def _texts(ctx: GatewayContext, ticket: TicketRecord) -> tuple[Texts, int]:
+    user = await ctx.users.get(ticket.user_id)
+    t = ctx.i18n.texts(user.locale if user else ticket.locale)
+    return t, user.chat_id if user else ticket.chat_id
+
+
+async def _tell(ctx: GatewayContext, notification: Notification) -> None:
+    if await ctx.notifications.enqueue(notification, ctx.clock()):
+        ctx.wake_notifier()
+
+
+def support_comment_text(t: Texts, ticket: TicketRecord, event: TicketCommentAdded) -> str:
+    label = ticket_label(t, ticket, event.itsm_number)
+    key = "conversation-support-question" if event.question else "conversation-support-comment"
+    text = t(key, ticket=label, text=event.text)
+    if event.files_omitted:
+        text += "\n\n" + t("conversation-files-not-sent", names=", ".join(event.files_omitted))
+    return text + "\n\n" + t("conversation-how-to-answer")
+
+
+async def on_comment_added(ctx: GatewayContext, event: TicketCommentAdded) -> None:
+    """An engineer's comment: to the employee, with «Ответить». The employee's own: «sent»."""
+    ticket = await _ticket_for(ctx, event.ticket_id, event.reference)
+    if ticket is None:
+        return
+    t, chat_id = await _texts(ctx, ticket)
+    if event.author is CommentAuthor.SUPPORT:
+        await _store(ctx).remember_thread(
+            ticket.id, event.email_message_id, event.email_subject, event.itsm_number
+        )
+        text = support_comment_text(t, ticket, event)
+        markup = markup_to_doc(answer_button(t, ticket.id))
+    else:
+        await _store(ctx).reply_settled(ticket.id, event.correlation_id, "sent")
+        text = t("conversation-comment-sent", ticket=ticket_label(t, ticket))
+        markup = None
+    await _tell(
+        ctx,
+        Notification(
+            key=f"conversation:{event.message_id}", chat_id=chat_id, text=text, markup=markup
+        ),
+    )
+
+
+async def on_reply_failed(ctx: GatewayContext, event: TicketReplyFailed) -> None:
+    """The mailer could not email the employee's comment (or request): they are told so."""
+    ticket = await _ticket_for(ctx, event.ticket_id, event.reference)
+    if ticket is None:
+        return
+    await _store(ctx).reply_settled(ticket.id, event.correlation_id, "failed")
+    t, chat_id = await _texts(ctx, ticket)
+    key = f"conversation-{event.purpose.value}-failed"
+    await _tell(
+        ctx,
+        Notification(
+            key=f"conversation:{event.message_id}",
+            chat_id=chat_id,
+            text=t(key, ticket=ticket_label(t, ticket)),
+        ),
+    )
+
+
+async def send_reply(
+    ctx: GatewayContext,
+    ticket: TicketRecord,
+    user: GatewayUser,
+    purpose: ReplyKind,
+    text: str,
+    files: list[ConversationFile],
+) -> bool:
+    """Queue the employee's comment (or request) for the mailer; False if the ticket vanished."""
+    command = SendTicketReply(
+        ticket_id=ticket.id,
+        reference=ticket.reference,
+        purpose=purpose,
+        requester=user.requester(),
+        text=text,
+        files=files,
+        itsm_number=ticket.itsm_number,
+        thread_ids=list(ticket.thread.message_ids),
+        itsm_subject=ticket.thread.subject,
+        locale=user.locale,
+    )
+    queued = await _store(ctx).queue_reply(command, ctx.clock())
+    if queued:
+        ctx.relay.notify()
+    return queued
+
+
+async def ticket_by_reference(
+    ctx: GatewayContext, reference: str, user_id: int
+) -> TicketRecord | None:
+    """The user's own ticket with this reference."""
+    doc = await ctx.tickets.collection.find_one(
+        {"reference": reference, "user_id": user_id}, {"_id": 1}
+    )
+    return await ctx.tickets.of_user(str(doc["_id"]), user_id) if doc else None

@@ -1,0 +1,141 @@
+"""Comments on a filed ticket: «Ответить» / «Добавить комментарий», or a Telegram reply to any
+bot message that names the ticket. The comment goes out as a SendTicketReply."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from helpdesk_contracts.ticket.v1 import MAX_CONVERSATION_TEXT, ReplyKind
+
+from helpdesk_gateway import conversation
+from helpdesk_gateway.adapters.users import GatewayUser
+from helpdesk_gateway.bot.middlewares import RequireAuthorized
+from helpdesk_gateway.callbacks import ConversationAction, ConversationCb
+from helpdesk_gateway.context import GatewayContext
+from helpdesk_gateway.domain.tickets import EmailState, TicketRecord
+from helpdesk_gateway.i18n import I18n, Texts
+from helpdesk_gateway.keyboards import menu
+from helpdesk_gateway.keyboards.conversation import cancel_input
+from helpdesk_gateway.states import Conversation
+from helpdesk_gateway.views import ticket_label
+
+_REFERENCE = re.compile(r"\bTG-[0-9A-Z]{6}\b")
+DATA_KEY = "conversation"
+
+
+def referenced(message: Message) -> str | None:
+    """The one ticket reference in the bot message being replied to, if exactly one."""
+    original = message.reply_to_message
+    if original is None or original.from_user is None or not original.from_user.is_bot:
+        return None
+    found = set(_REFERENCE.findall(original.text or original.caption or ""))
+    return found.pop() if len(found) == 1 else None
+
+
+async def _deliver(
+    message: Message, t: Texts, ctx: GatewayContext, user: GatewayUser, ticket: TicketRecord
+) -> bool:
+    """Send the message's text as a comment; False (and the reason told) when it cannot go."""
+    text = (message.text or "").strip()
+    if not text:
+        await message.answer(t("conversation-text-only"))
+        return False
+    if len(text) > MAX_CONVERSATION_TEXT:
+        await message.answer(t("conversation-too-long", max=MAX_CONVERSATION_TEXT))
+        return False
+    if ticket.email_state is not EmailState.SENT:
+        await message.answer(t("conversation-not-emailed", ticket=ticket_label(t, ticket)))
+        return False
+    await conversation.send_reply(ctx, ticket, user, ReplyKind.COMMENT, text, [])
+    await message.answer(
+        t("conversation-comment-queued", ticket=ticket_label(t, ticket)),
+        reply_markup=menu.main_menu(t),
+    )
+    return True
+
+
+def router(i18n: I18n) -> Router:
+    del i18n
+    r = Router(name="conversation")
+    r.message.middleware(RequireAuthorized())
+    r.callback_query.middleware(RequireAuthorized())
+
+    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.COMMENT))
+    async def start_comment(
+        query: CallbackQuery,
+        callback_data: ConversationCb,
+        state: FSMContext,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+    ) -> None:
+        """«Ответить» / «Добавить комментарий»: the next message is the comment."""
+        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
+        if ticket is None or not isinstance(query.message, Message):
+            await query.answer(t("button-stale"))
+            return
+        current = await state.get_state()
+        if current is not None and current != Conversation.comment.state:
+            # A draft or a rating comment is open: finishing it first keeps it intact.
+            await query.answer(t("conversation-busy"), show_alert=True)
+            return
+        await query.answer()
+        await state.set_state(Conversation.comment)
+        await state.update_data({DATA_KEY: ticket.id})
+        await query.message.answer(
+            t("conversation-ask-comment", ticket=ticket_label(t, ticket)),
+            reply_markup=cancel_input(t, ticket.id),
+        )
+
+    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.ABANDON))
+    async def abandon(
+        query: CallbackQuery, state: FSMContext, t: Texts, ctx: GatewayContext
+    ) -> None:
+        """«Не отправлять» under the comment prompt."""
+        del ctx
+        if await state.get_state() == Conversation.comment.state:
+            await state.set_state(None)
+            await state.update_data({DATA_KEY: None})
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+            await query.message.answer(t("conversation-abandoned"), reply_markup=menu.main_menu(t))
+
+    @r.message(Conversation.comment)
+    async def comment(
+        message: Message, state: FSMContext, t: Texts, ctx: GatewayContext, user: GatewayUser
+    ) -> None:
+        """The comment the employee was asked for."""
+        ticket_id = (await state.get_data()).get(DATA_KEY)
+        ticket = (
+            await ctx.tickets.of_user(ticket_id, user.telegram_user_id)
+            if isinstance(ticket_id, str)
+            else None
+        )
+        if ticket is None:
+            await state.set_state(None)
+            await message.answer(t("ticket-not-found"), reply_markup=menu.main_menu(t))
+            return
+        if await _deliver(message, t, ctx, user, ticket):
+            await state.set_state(None)
+            await state.update_data({DATA_KEY: None})
+
+    @r.message(StateFilter(None), F.reply_to_message)
+    async def reply(message: Message, t: Texts, ctx: GatewayContext, user: GatewayUser) -> None:
+        """A Telegram reply to a bot message about a ticket: a comment on that ticket."""
+        reference = referenced(message)
+        ticket = (
+            await conversation.ticket_by_reference(ctx, reference, user.telegram_user_id)
+            if reference
+            else None
+        )
+        if ticket is None:
+            await message.answer(t("conversation-reply-no-ticket"), reply_markup=menu.main_menu(t))
+            return
+        await _deliver(message, t, ctx, user, ticket)
+
+    return r
