@@ -20,15 +20,17 @@ from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import SendMail
 from helpdesk_contracts.runtime.broker import Publisher, attempt_of, subscriber
 from helpdesk_contracts.runtime.logs import log_context
-from helpdesk_contracts.ticket.v1 import TicketSubmitted
+from helpdesk_contracts.ticket.v1 import SendTicketReply, TicketSubmitted
 from pydantic import ValidationError
 
 from helpdesk_mailer.delivery import Deliveries, Outcome, RetryIn
 from helpdesk_mailer.errors import MalformedMessageError, StorageUnavailableError
+from helpdesk_mailer.replies import deliver_reply
 
 SERVICE: topology.Consumer = "mailer"
 TICKET_QUEUE = topology.queue_name(SERVICE, TicketSubmitted)
 MAIL_QUEUE = topology.queue_name(SERVICE, SendMail)
+REPLY_QUEUE = topology.queue_name(SERVICE, SendTicketReply)
 
 logger = logging.getLogger("helpdesk.mailer.consumers")
 
@@ -107,5 +109,14 @@ def build_router(deliveries: Deliveries, publisher: Publisher) -> RabbitRouter:
         if command is not None:
             with log_context(template=command.template.value):
                 await _settle(deliveries.mail(command), message, MAIL_QUEUE, publisher)
+
+    @subscriber(router, SERVICE, SendTicketReply)
+    async def on_send_ticket_reply(body: bytes, message: RabbitMessageParam) -> None:
+        """SendTicketReply -> one email in the ticket's thread -> its event / TicketReplyFailed."""
+        command = await _parse_or_dead_letter(SendTicketReply, body, message, REPLY_QUEUE)
+        if command is not None:
+            with log_context(ticket_id=command.ticket_id, reference=command.reference):
+                work = deliver_reply(deliveries, command)
+                await _settle(work, message, REPLY_QUEUE, publisher)
 
     return router
