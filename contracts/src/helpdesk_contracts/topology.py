@@ -73,6 +73,8 @@ SUBSCRIPTIONS: dict[Consumer, tuple[type[Message], ...]] = {
         ticket_v1.TicketStatusChanged,
         ticket_v1.TicketCommentAdded,
         ticket_v1.TicketReplyFailed,
+        ticket_v1.TicketReopenRequested,
+        ticket_v1.TicketCancelRequested,
         admin_v1.ClearLocation,
         admin_v1.Broadcast,
         admin_v1.ReloadCategories,

@@ -4,6 +4,8 @@ as a SendTicketReply in InfraManager's thread, and «sent» / «failed» come ba
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from helpdesk_contracts.ticket.v1 import (
     CommentAuthor,
@@ -11,7 +13,11 @@ from helpdesk_contracts.ticket.v1 import (
     SendTicketReply,
     TicketCommentAdded,
     TicketEmailed,
+    TicketRated,
+    TicketReopenRequested,
     TicketReplyFailed,
+    TicketStatus,
+    TicketStatusChanged,
     TicketSubmitted,
 )
 
@@ -163,3 +169,160 @@ async def test_a_reply_to_a_message_about_no_ticket_says_so_and_sends_nothing(
     )
     await world.settle()
     assert commands.all(SendTicketReply) == []
+
+
+async def resolve(world: World, submitted: TicketSubmitted, minutes: int = 5) -> None:
+    await world.bus.publish(
+        TicketStatusChanged(
+            ticket_id=submitted.ticket_id,
+            reference=submitted.reference,
+            status=TicketStatus.RESOLVED,
+            itsm_number="12345",
+            changed_at=world.clock() + timedelta(minutes=minutes),
+        )
+    )
+
+
+async def test_not_solved_sends_a_reopen_request_and_a_resolved_again_ticket_asks_again(
+    world: World,
+) -> None:
+    user = new_user()
+    commands = await commands_bus(world)
+    submitted = await emailed_ticket(world, user)
+    await resolve(world, submitted)
+    solved = await world.reply(user, lambda m: m.visible_text.endswith("Проблема решена?"))
+    assert solved.button_texts == ["Да", "Нет, не решена"]
+
+    await world.press(user, solved, "Нет, не решена")
+    ask = await world.reply(user, lambda m: m.visible_text.startswith("Что по-прежнему"))
+    assert ask.visible_text == (
+        "Что по-прежнему не так? Напишите одним сообщением — я отправлю это в ИТ-поддержку "
+        f"с просьбой возобновить заявку {submitted.reference} (№12345)."
+    )
+    await world.tg.send_text(user, "Принтер снова мнёт бумагу.")
+    await world.reply(user, lambda m: m.visible_text.startswith("Отправляю просьбу возобновить"))
+    command = await commands.wait_for(SendTicketReply, lambda m: m.ticket_id == submitted.ticket_id)
+    assert (command.purpose, command.text) == (ReplyKind.REOPEN, "Принтер снова мнёт бумагу.")
+
+    await world.bus.publish(
+        TicketReopenRequested(
+            correlation_id=command.message_id,
+            ticket_id=submitted.ticket_id,
+            reference=submitted.reference,
+            telegram_user_id=user.id,
+            reason=command.text,
+            itsm_number="12345",
+            email_message_id="<TG-X.reopen@helpdesk.example.com>",
+            requested_at=world.clock(),
+        )
+    )
+    sent = await world.reply(user, lambda m: m.visible_text.startswith("Просьба возобновить"))
+    assert sent.visible_text == (
+        f"Просьба возобновить заявку {submitted.reference} (№12345) отправлена в ИТ-поддержку. "
+        "Когда заявку вернут в работу, я сообщу."
+    )
+
+    # InfraManager reopens and resolves it again: the question comes again, with its buttons.
+    await world.bus.publish(
+        TicketStatusChanged(
+            ticket_id=submitted.ticket_id,
+            reference=submitted.reference,
+            status=TicketStatus.IN_PROGRESS,
+            itsm_number="12345",
+            changed_at=world.clock() + timedelta(minutes=10),
+        )
+    )
+    await world.reply(user, lambda m: "взята в работу" in m.visible_text)
+    await resolve(world, submitted, minutes=20)
+    again = await world.reply(user, lambda m: m.visible_text.endswith("Проблема решена?"))
+    assert again.button_texts == ["Да", "Нет, не решена"]
+
+
+async def test_a_low_rating_offers_the_reopen(world: World) -> None:
+    user = new_user()
+    commands = await commands_bus(world)
+    submitted = await emailed_ticket(world, user)
+    await resolve(world, submitted)
+    solved = await world.reply(user, lambda m: m.visible_text.endswith("Проблема решена?"))
+    await world.press(user, solved, "Да")
+    stars = await world.reply(user, lambda m: "⭐" in " ".join(m.button_texts))
+    await world.press(user, stars, "1 ⭐")
+    ask = await world.reply(user, lambda m: m.visible_text.startswith("Спасибо! Хотите"))
+    assert ask.button_texts == ["Без комментария", "Нет, не решена"]
+    await world.press(user, ask, "Нет, не решена")
+    await world.reply(user, lambda m: m.visible_text.startswith("Что по-прежнему"))
+    await world.tg.send_text(user, "Не печатает вообще.")
+    command = await commands.wait_for(SendTicketReply, lambda m: m.ticket_id == submitted.ticket_id)
+    assert command.purpose is ReplyKind.REOPEN
+    # The rating itself went out without a comment.
+    rated = await world.bus.wait_for(TicketRated, lambda m: m.ticket_id == submitted.ticket_id)
+    assert (rated.rating, rated.comment) == (1, None)
+
+
+async def open_details(world: World, user: User, reference: str) -> ChatMessage:
+    await world.tg.send_text(user, "📋 Мои заявки")
+    listing = await world.reply(user, lambda m: m.visible_text.startswith("Ваши последние"))
+    await world.press(user, listing, reference)
+    return await world.edited(user, listing, lambda m: "Ваши последние" not in m.visible_text)
+
+
+async def test_cancel_after_registration_shows_requested_then_cancelled(world: World) -> None:
+    user = new_user()
+    commands = await commands_bus(world)
+    submitted = await emailed_ticket(world, user)
+    await world.bus.publish(
+        TicketStatusChanged(
+            ticket_id=submitted.ticket_id,
+            reference=submitted.reference,
+            status=TicketStatus.REGISTERED,
+            itsm_number="12345",
+            changed_at=world.clock(),
+        )
+    )
+    await world.reply(user, lambda m: "зарегистрирована" in m.visible_text)
+    details = await open_details(world, user, submitted.reference)
+    assert details.button_texts == ["✍️ Добавить комментарий", "Отменить заявку", "← К списку"]
+    await world.press(user, details, "Отменить заявку")
+    confirm = await world.reply(user, lambda m: m.visible_text.startswith("Отменить заявку"))
+    await world.press(user, confirm, "Да, отменить")
+    await world.reply(user, lambda m: m.visible_text.startswith("Отправляю просьбу отменить"))
+    command = await commands.wait_for(SendTicketReply, lambda m: m.ticket_id == submitted.ticket_id)
+    assert (command.purpose, command.itsm_number) == (ReplyKind.CANCEL, "12345")
+
+    details = await open_details(world, user, submitted.reference)
+    assert "Отмена запрошена" in details.visible_text
+    assert "Отменить заявку" not in details.button_texts
+
+    await world.bus.publish(
+        TicketStatusChanged(
+            ticket_id=submitted.ticket_id,
+            reference=submitted.reference,
+            status=TicketStatus.REJECTED,
+            raw_status="Отменена",
+            itsm_number="12345",
+            changed_at=world.clock() + timedelta(minutes=5),
+        )
+    )
+    done = await world.reply(user, lambda m: m.visible_text.startswith("Заявка"))
+    assert done.visible_text == f"Заявка {submitted.reference} (№12345) отменена."
+    details = await open_details(world, user, submitted.reference)
+    assert "Отменена" in details.visible_text
+
+
+async def test_cancel_before_registration_goes_into_the_ticket_emails_thread(
+    world: World,
+) -> None:
+    user = new_user()
+    commands = await commands_bus(world)
+    submitted = await emailed_ticket(world, user)
+    details = await open_details(world, user, submitted.reference)
+    await world.press(user, details, "Отменить заявку")
+    confirm = await world.reply(user, lambda m: m.visible_text.startswith("Отменить заявку"))
+    await world.press(user, confirm, "Да, отменить")
+    command = await commands.wait_for(SendTicketReply, lambda m: m.ticket_id == submitted.ticket_id)
+    # No InfraManager mail yet: the mailer answers the ticket email itself.
+    assert (command.purpose, command.thread_ids, command.itsm_number) == (
+        ReplyKind.CANCEL,
+        [],
+        None,
+    )

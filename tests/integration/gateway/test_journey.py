@@ -219,14 +219,21 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     )
     resolved = await world.reply(user)
     assert resolved.visible_text == (
-        f"Заявка {reference} (№12345) выполнена. Оцените, пожалуйста, работу — от 1 до 5:"
+        f"Заявка {reference} (№12345) выполнена. Проблема решена?"
         "\n\nКомментарий специалиста: Заменили ролик подачи"
     )
-    assert resolved.button_texts == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
+    assert resolved.button_texts == ["Да", "Нет, не решена"]
+    await world.press(user, resolved, "Да")
+    question = await world.reply(user, lambda m: m.visible_text.startswith("Рады"))
+    assert question.visible_text == (
+        "Рады, что помогли! Оцените, пожалуйста, работу по заявке "
+        f"{reference} (№12345) — от 1 до 5:"
+    )
+    assert question.button_texts == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
 
     # Rating: four stars and a comment; a second rating is refused politely.
-    await world.press(user, resolved, "4 ⭐")
-    rated = await world.edited(user, resolved, lambda m: "Ваша оценка" in m.visible_text)
+    await world.press(user, question, "4 ⭐")
+    rated = await world.edited(user, question, lambda m: "Ваша оценка" in m.visible_text)
     assert rated.visible_text.endswith("Ваша оценка: ★★★★☆")
     assert rated.button_texts == []
     ask = await world.reply(user)
@@ -245,7 +252,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     )
     again = await tg.press_button(
         user,
-        resolved.message_id,
+        question.message_id,
         RatingCb(ticket=submitted.ticket_id, stars=1).pack(),
         check_button=False,
     )

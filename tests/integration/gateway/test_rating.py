@@ -35,7 +35,9 @@ async def resolved_ticket(world: World, user: User) -> tuple[TicketSubmitted, Ch
             changed_at=world.clock(),
         )
     )
-    question = await world.reply(user, lambda m: bool(m.inline_keyboard))
+    solved = await world.reply(user, lambda m: m.visible_text.endswith("Проблема решена?"))
+    await world.press(user, solved, "Да")
+    question = await world.reply(user, lambda m: "⭐" in " ".join(m.button_texts))
     return submitted, question
 
 

@@ -64,6 +64,10 @@ class SignInCb(CallbackData, prefix="s1"):
 class ConversationAction(StrEnum):
     COMMENT = "comment"
     ABANDON = "abandon"
+    SOLVED = "solved"
+    REOPEN = "reopen"
+    CANCEL = "cancel"
+    CANCEL_CONFIRM = "cancel_ok"
 
 
 class ConversationCb(CallbackData, prefix="cv1"):

@@ -21,9 +21,11 @@ from helpdesk_contracts.auth.v1 import CodeRejected, CodeSent, UserAuthorized, U
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.runtime.broker import attempt_of, subscriber
 from helpdesk_contracts.ticket.v1 import (
+    TicketCancelRequested,
     TicketCommentAdded,
     TicketEmailed,
     TicketEmailFailed,
+    TicketReopenRequested,
     TicketReplyFailed,
     TicketStatusChanged,
 )
@@ -84,6 +86,8 @@ def build_consumers(ctx: GatewayContext, accounts: Accounts) -> RabbitRouter:
     on(TicketStatusChanged, functools.partial(apply_ticket_event, ctx))
     on(TicketCommentAdded, functools.partial(conversation.on_comment_added, ctx))
     on(TicketReplyFailed, functools.partial(conversation.on_reply_failed, ctx))
+    on(TicketReopenRequested, functools.partial(conversation.on_request_sent, ctx))
+    on(TicketCancelRequested, functools.partial(conversation.on_request_sent, ctx))
 
     async def clear_location(command: ClearLocation) -> None:
         await answer(await admin.clear_location(ctx, command))

@@ -15,7 +15,9 @@ from helpdesk_contracts.ticket.v1 import (
     ConversationFile,
     ReplyKind,
     SendTicketReply,
+    TicketCancelRequested,
     TicketCommentAdded,
+    TicketReopenRequested,
     TicketReplyFailed,
 )
 
@@ -99,6 +101,26 @@ async def on_reply_failed(ctx: GatewayContext, event: TicketReplyFailed) -> None
     await _store(ctx).reply_settled(ticket.id, event.correlation_id, "failed")
     t, chat_id = await _texts(ctx, ticket)
     key = f"conversation-{event.purpose.value}-failed"
+    await _tell(
+        ctx,
+        Notification(
+            key=f"conversation:{event.message_id}",
+            chat_id=chat_id,
+            text=t(key, ticket=ticket_label(t, ticket)),
+        ),
+    )
+
+
+async def on_request_sent(
+    ctx: GatewayContext, event: TicketReopenRequested | TicketCancelRequested
+) -> None:
+    """The reopen or cancel email left: the employee hears what happens next."""
+    ticket = await _ticket_for(ctx, event.ticket_id, event.reference)
+    if ticket is None:
+        return
+    await _store(ctx).reply_settled(ticket.id, event.correlation_id, "sent")
+    t, chat_id = await _texts(ctx, ticket)
+    key = "reopen-sent" if isinstance(event, TicketReopenRequested) else "cancel-sent"
     await _tell(
         ctx,
         Notification(

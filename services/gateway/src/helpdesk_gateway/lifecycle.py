@@ -6,7 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from helpdesk_contracts.ticket.v1 import TicketEmailed, TicketEmailFailed, TicketStatusChanged
+from helpdesk_contracts.ticket.v1 import (
+    TicketEmailed,
+    TicketEmailFailed,
+    TicketStatus,
+    TicketStatusChanged,
+)
 
 from helpdesk_gateway.adapters.notifications import Notification
 from helpdesk_gateway.context import GatewayContext
@@ -14,6 +19,7 @@ from helpdesk_gateway.domain import tickets as rules
 from helpdesk_gateway.domain.tickets import Change, TicketRecord
 from helpdesk_gateway.errors import GatewayError
 from helpdesk_gateway.i18n import Texts
+from helpdesk_gateway.keyboards.conversation import solved_question
 from helpdesk_gateway.keyboards.tickets import stars
 from helpdesk_gateway.notifier import markup_to_doc
 from helpdesk_gateway.views import status_text
@@ -39,7 +45,10 @@ def render(t: Texts, ticket: TicketRecord, event: TicketEvent, *, ask_rating: bo
         text = t(key, reference=ticket.reference)
     else:
         text = status_text(t, ticket, event, ask_rating=ask_rating)
-        if ask_rating:
+        if event.status is TicketStatus.RESOLVED:
+            # Every resolution asks «Проблема решена?»: «Да» leads to the rating, «Нет» reopens.
+            markup = markup_to_doc(solved_question(t, ticket.id))
+        elif ask_rating:
             markup = markup_to_doc(stars(t, ticket.id))
     return Notification(
         key=f"ticket:{event.message_id}", chat_id=ticket.chat_id, text=text, markup=markup

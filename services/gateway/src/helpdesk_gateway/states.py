@@ -25,3 +25,4 @@ class Rating(StatesGroup):
 
 class Conversation(StatesGroup):
     comment = State()  # the employee writes a comment on a filed ticket
+    reopen = State()  # ... says what is still wrong with a resolved one

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from bson import ObjectId
 from helpdesk_contracts.runtime.outbox import OUTBOX_FIELD, outbox_entry
-from helpdesk_contracts.ticket.v1 import SendTicketReply
+from helpdesk_contracts.ticket.v1 import ReplyKind, SendTicketReply
 from pymongo.asynchronous.collection import AsyncCollection
 
 Document = dict[str, Any]
@@ -62,9 +62,11 @@ class ConversationStore:
             "state": "sending",
             "queued_at": now,
         }
+        update: Document = {"$push": {"replies": reply, OUTBOX_FIELD: outbox_entry(command)}}
+        if command.purpose is ReplyKind.CANCEL:
+            update["$set"] = {"cancel_requested_at": now}
         result = await self.collection.update_one(
-            {"_id": oid, "replies.id": {"$ne": reply["id"]}},
-            {"$push": {"replies": reply, OUTBOX_FIELD: outbox_entry(command)}},
+            {"_id": oid, "replies.id": {"$ne": reply["id"]}}, update
         )
         return result.modified_count == 1
 

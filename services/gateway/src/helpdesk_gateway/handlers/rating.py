@@ -16,6 +16,7 @@ from helpdesk_gateway.domain.drafts import RatingData
 from helpdesk_gateway.domain.tickets import RATABLE
 from helpdesk_gateway.i18n import I18n, Texts
 from helpdesk_gateway.keyboards import menu
+from helpdesk_gateway.keyboards.conversation import with_reopen
 from helpdesk_gateway.keyboards.tickets import no_comment
 from helpdesk_gateway.states import Rating
 from helpdesk_gateway.views import stars_text
@@ -80,9 +81,10 @@ def router(i18n: I18n) -> Router:
             return
         await state.set_state(Rating.comment)
         await state.update_data(rating=RatingData(ticket_id=ticket.id).model_dump())
-        await bot.send_message(
-            query.from_user.id, t("rating-ask-comment"), reply_markup=no_comment(t, ticket.id)
-        )
+        markup = no_comment(t, ticket.id)
+        if callback_data.stars <= 2:
+            markup = with_reopen(t, markup, ticket.id)
+        await bot.send_message(query.from_user.id, t("rating-ask-comment"), reply_markup=markup)
 
     @r.message(Rating.comment, F.text)
     async def comment(message: Message, state: FSMContext, t: Texts, ctx: GatewayContext) -> None:
