@@ -27,6 +27,8 @@ from tests.support.fake_telegram.models import ChatMessage, User
 
 pytestmark = pytest.mark.integration
 
+DAY = 24 * 3600
+
 IM_ID = "<im-77.12345@im.example.com>"
 IM_SUBJECT = "Заявка №12345 Не печатает принтер"
 
@@ -326,3 +328,31 @@ async def test_cancel_before_registration_goes_into_the_ticket_emails_thread(
         [],
         None,
     )
+
+
+async def test_a_ticket_waiting_for_the_employee_reminds_them_once(world: World) -> None:
+    user = new_user()
+    submitted = await emailed_ticket(world, user)
+    await world.bus.publish(
+        TicketStatusChanged(
+            ticket_id=submitted.ticket_id,
+            reference=submitted.reference,
+            status=TicketStatus.WAITING,
+            raw_status="Ожидает ответа пользователя",
+            itsm_number="12345",
+            comment="Пришлите, пожалуйста, фото экрана с ошибкой?",
+            changed_at=world.clock(),
+        )
+    )
+    await world.reply(user, lambda m: "Пришлите, пожалуйста" in m.visible_text)
+    world.clock.advance(DAY - 120)
+    await world.tg.assert_no_bot_message(user.id, within=1.0)
+    world.clock.advance(240)
+    reminder = await world.reply(user)
+    assert reminder.visible_text == (
+        f"Напоминаю: ИТ-поддержка ждёт вашего ответа по заявке {submitted.reference} (№12345). "
+        "Нажмите «Ответить» или ответьте на сообщение с вопросом."
+    )
+    assert reminder.button_texts == ["✍️ Ответить"]
+    world.clock.advance(3 * DAY)
+    await world.tg.assert_no_bot_message(user.id, within=1.0)

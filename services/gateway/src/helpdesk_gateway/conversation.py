@@ -9,6 +9,7 @@ SendTicketReply in the ticket's outbox together with its record in the ticket (o
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from helpdesk_contracts.ticket.v1 import (
     CommentAuthor,
@@ -166,3 +167,31 @@ async def ticket_by_reference(
         {"reference": reference, "user_id": user_id}, {"_id": 1}
     )
     return await ctx.tickets.of_user(str(doc["_id"]), user_id) if doc else None
+
+
+async def send_waiting_reminders(ctx: GatewayContext) -> int:
+    """One reminder per waiting period to an employee IT support is waiting for."""
+    now = ctx.clock()
+    cutoff = now - timedelta(seconds=ctx.settings.waiting_reminder_after_seconds)
+    store = _store(ctx)
+    sent = 0
+    for doc in await store.waiting_since_before(cutoff):
+        since = doc["status_changed_at"]
+        if not await store.mark_waiting_reminded(doc["_id"], since):
+            continue
+        ticket = await ctx.tickets.get(str(doc["_id"]))
+        if ticket is None:
+            continue
+        t, chat_id = await _texts(ctx, ticket)
+        notification = Notification(
+            key=f"waiting-reminder:{ticket.id}:{since.isoformat()}",
+            chat_id=chat_id,
+            text=t("waiting-reminder", ticket=ticket_label(t, ticket)),
+            markup=markup_to_doc(answer_button(t, ticket.id)),
+        )
+        if await ctx.notifications.enqueue(notification, now):
+            sent += 1
+    if sent:
+        ctx.wake_notifier()
+        log.info("waiting reminders queued", extra={"count": sent})
+    return sent

@@ -1,11 +1,12 @@
-"""The housekeeping job: rating reminders and ratings whose comment never came, every interval."""
+"""The housekeeping job: rating reminders, ratings whose comment never came and reminders of
+tickets waiting for the requester, every interval."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from helpdesk_gateway import ratings
+from helpdesk_gateway import conversation, ratings
 from helpdesk_gateway.context import GatewayContext
 
 log = logging.getLogger("helpdesk.gateway.scheduler")
@@ -19,6 +20,7 @@ class Scheduler:
     async def run_once(self) -> None:
         await ratings.send_reminders(self.ctx)
         await ratings.finish_abandoned(self.ctx)
+        await conversation.send_waiting_reminders(self.ctx)
 
     async def run(self) -> None:
         while True:

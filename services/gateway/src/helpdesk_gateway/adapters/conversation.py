@@ -78,3 +78,23 @@ class ConversationStore:
             {"_id": oid, "replies.id": str(command_id)},
             {"$set": {"replies.$.state": state}},
         )
+
+    async def waiting_since_before(self, cutoff: datetime, limit: int = 100) -> list[Document]:
+        """Tickets waiting for the requester since before `cutoff`, not reminded this time."""
+        cursor = self.collection.find(
+            {"status": "waiting", "status_changed_at": {"$lte": cutoff}},
+            {"_id": 1, "status_changed_at": 1, "waiting_reminded_for": 1},
+        ).limit(limit)
+        return [
+            doc
+            async for doc in cursor
+            if doc.get("waiting_reminded_for") != doc.get("status_changed_at")
+        ]
+
+    async def mark_waiting_reminded(self, ticket_id: ObjectId, since: datetime) -> bool:
+        """Once per waiting period (the period is known by when it began)."""
+        result = await self.collection.update_one(
+            {"_id": ticket_id, "status": "waiting", "status_changed_at": since},
+            {"$set": {"waiting_reminded_for": since}},
+        )
+        return result.modified_count == 1
