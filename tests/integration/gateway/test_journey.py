@@ -74,7 +74,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
             attempts_left=2,
         )
     )
-    await world.reply_text(user, "Код неверный. Осталось попыток: 2.")
+    await world.reply_text(user, "Код неверный. Осталось 2 попытки.")
     await tg.send_text(user, "042 817")
     await world.reply_text(user, "Проверяю код…")
     right = await bus.wait_for(VerifyCode, lambda m: m.code == "042817")
@@ -98,7 +98,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     assert question.button_texts[-1] == "✖️ Отмена"
     await world.press(user, question, "Принтеры и МФУ")
     sub = await world.edited(user, question, lambda m: "что случилось" in m.visible_text)
-    assert sub.visible_text == "Принтеры и МФУ: что случилось?"
+    assert sub.visible_text == "Принтеры и МФУ: выберите подходящий пункт."
     assert sub.button_texts == [
         "Не печатает",
         "Замятие бумаги",
@@ -242,7 +242,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
         "«Без комментария»."
     )
     await tg.send_text(user, "Спасибо, быстро! 👍")
-    await world.reply_text(user, "Спасибо, оценка передана в ИТ-поддержку.")
+    await world.reply_text(user, "Спасибо за оценку!")
     rating = await bus.wait_for(TicketRated, lambda m: m.reference == reference)
     assert (rating.rating, rating.comment, rating.itsm_number, rating.telegram_user_id) == (
         4,

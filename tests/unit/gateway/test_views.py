@@ -65,7 +65,7 @@ def test_refusals_say_how_long_to_wait_and_how_many_attempts_are_left() -> None:
     wrong = CodeRejected(
         telegram_user_id=1, chat_id=1, reason=RejectReason.WRONG_CODE, attempts_left=2
     )
-    assert reject_text(EN, wrong) == "Wrong code. Attempts left: 2."
+    assert reject_text(EN, wrong) == "Wrong code. 2 attempts left."
 
 
 def test_durations_round_up() -> None:
