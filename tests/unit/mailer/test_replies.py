@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
+from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Any
 
 from helpdesk_contracts.ticket.v1 import (
+    Attachment,
     CommentAuthor,
+    ConversationFile,
     ReplyKind,
     SendTicketReply,
     TicketCancelRequested,
@@ -17,7 +21,7 @@ from helpdesk_contracts.ticket.v1 import (
     TicketReopenRequested,
     TicketReplyFailed,
 )
-from helpdesk_mailer.compose import ComposeConfig, ticket_message_id
+from helpdesk_mailer.compose import ComposeConfig, LoadedAttachment, ticket_message_id
 from helpdesk_mailer.compose_reply import compose_reply
 from helpdesk_mailer.delivery import Done, RetryIn
 from helpdesk_mailer.replies import deliver_reply
@@ -146,3 +150,52 @@ async def test_a_refused_reply_is_reported_and_a_deferred_one_retried() -> None:
     failed = TicketReplyFailed.model_validate(event)
     assert (failed.purpose, failed.correlation_id) == (ReplyKind.COMMENT, cmd.message_id)
     assert "550" in failed.reason or "rejected" in failed.reason
+
+
+PDF = b"%PDF-1.4 act of work\n"
+
+
+def conversation_file(data: bytes, name: str = "act.pdf") -> ConversationFile:
+    return ConversationFile(
+        file_id="6745a1f2c3d4e5f601234599",
+        filename=name,
+        content_type="application/pdf",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def test_a_document_is_attached_and_a_missing_one_named() -> None:
+    config = ComposeConfig.from_settings(f.settings())
+    good, lost = conversation_file(PDF), conversation_file(b"x", "log.txt")
+    outgoing = compose_reply(
+        command(files=[good, lost]), config, Templates(), [(good, PDF), (lost, None)]
+    )
+    message = parsed(outgoing.as_bytes())
+    [part] = list(message.iter_attachments())
+    assert (part.get_filename(), part.get_content_type()) == ("act.pdf", "application/pdf")
+    assert part.get_content() == PDF
+    text = body(message)
+    assert "Вложения: act.pdf" in text
+    assert "Не удалось приложить: log.txt" in text
+    assert (outgoing.attachments_sent, outgoing.attachments_omitted) == (1, 1)
+
+
+async def test_the_use_case_reads_the_files_from_the_store() -> None:
+    w = world()
+    good = conversation_file(PDF)
+
+    class Files:
+        async def load(self, attachments: list[Attachment]) -> list[LoadedAttachment]:
+            return []
+
+        async def load_files(
+            self, files: Sequence[ConversationFile]
+        ) -> list[tuple[ConversationFile, bytes | None]]:
+            return [(file, PDF) for file in files]
+
+    w.deliveries.reader = Files()
+    await deliver_reply(w.deliveries, command(files=[good]))
+    [(_, _, data)] = w.smtp.sent
+    [part] = list(parsed(data).iter_attachments())
+    assert part.get_content() == PDF

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import email.utils
 import re
+from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Any
 
-from helpdesk_contracts.ticket.v1 import ReplyKind, SendTicketReply
+from helpdesk_contracts.ticket.v1 import ConversationFile, ReplyKind, SendTicketReply
 
 from helpdesk_mailer import sanitize
 from helpdesk_mailer.compose import (
@@ -23,6 +24,7 @@ from helpdesk_mailer.compose import (
     ComposeConfig,
     OutgoingEmail,
     _address,
+    _encoded_size,
     _fix_boundaries,
     _required_address,
     _set_text_bodies,
@@ -76,9 +78,40 @@ def _context(command: SendTicketReply) -> dict[str, Any]:
     }
 
 
-def compose_reply(command: SendTicketReply, config: ComposeConfig, tpl: Templates) -> OutgoingEmail:
-    """The email that puts the employee's words into the ticket's thread."""
+LoadedFile = tuple[ConversationFile, bytes | None]
+_PART_OVERHEAD = 1024
+_SIZE_MARGIN = 32 * 1024
+
+
+def _select_files(
+    files: Sequence[LoadedFile], config: ComposeConfig
+) -> tuple[list[tuple[ConversationFile, bytes, str]], list[str]]:
+    """Attach in order within the message limit; name the rest (missing, damaged, too large)."""
+    budget = config.message_max_bytes - _SIZE_MARGIN
+    attached: list[tuple[ConversationFile, bytes, str]] = []
+    omitted: list[str] = []
+    for index, (file, data) in enumerate(files, start=1):
+        name = sanitize.filename(file.filename, f"file-{index}")
+        cost = _encoded_size(len(data)) + _PART_OVERHEAD if data is not None else 0
+        if data is None or cost > budget:
+            omitted.append(name)
+            continue
+        budget -= cost
+        attached.append((file, data, name))
+    return attached, omitted
+
+
+def compose_reply(
+    command: SendTicketReply,
+    config: ComposeConfig,
+    tpl: Templates,
+    files: Sequence[LoadedFile] = (),
+) -> OutgoingEmail:
+    """The email that puts the employee's words (and files) into the ticket's thread."""
     context = _context(command)
+    attached, omitted = _select_files(files, config)
+    context["attachments"] = [name for _, _, name in attached]
+    context["omitted"] = omitted
     subject = sanitize.truncate(
         sanitize.one_line(tpl.render(REPLY_SUBJECT, context)), SUBJECT_MAX_LENGTH
     )
@@ -112,5 +145,14 @@ def compose_reply(command: SendTicketReply, config: ComposeConfig, tpl: Template
     message["X-Helpdesk-Ticket-Id"] = command.ticket_id
     message["X-Helpdesk-Reply"] = command.purpose.value
     _set_text_bodies(message, text, None)
+    for file, data, name in attached:
+        maintype, _, subtype = file.content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     _fix_boundaries(message, command.message_id.hex)
-    return OutgoingEmail(message=message, recipients=config.to + config.cc, message_id=message_id)
+    return OutgoingEmail(
+        message=message,
+        recipients=config.to + config.cc,
+        message_id=message_id,
+        attachments_sent=len(attached),
+        attachments_omitted=len(omitted),
+    )

@@ -9,12 +9,15 @@ out of time gives TicketReplyFailed so the employee hears it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.runtime.outbox import outbox_entry
 from helpdesk_contracts.ticket.v1 import (
     CommentAuthor,
+    ConversationFile,
     ReplyKind,
     SendTicketReply,
     TicketCancelRequested,
@@ -24,11 +27,16 @@ from helpdesk_contracts.ticket.v1 import (
 )
 
 from helpdesk_mailer.adapters.store import Claimed
-from helpdesk_mailer.compose_reply import compose_reply
+from helpdesk_mailer.compose_reply import LoadedFile, compose_reply
 from helpdesk_mailer.delivery import Deliveries, Done, Outcome, RetryIn
 from helpdesk_mailer.errors import ComposeError, DeliveryError, PermanentDeliveryError
 
 logger = logging.getLogger("helpdesk.mailer.replies")
+
+
+@runtime_checkable
+class FileLoader(Protocol):
+    async def load_files(self, files: Sequence[ConversationFile]) -> list[LoadedFile]: ...
 
 
 def sent_event(command: SendTicketReply, email_message_id: str, subject: str) -> Message:
@@ -79,11 +87,17 @@ async def deliver_reply(d: Deliveries, command: SendTicketReply) -> Outcome:
         "ticket_id": command.ticket_id,
         "reference": command.reference,
     }
+    # Files first: if GridFS is unreachable, nothing is claimed and the retry finds no lease.
+    files: list[LoadedFile] = []
+    if command.files and isinstance(d.reader, FileLoader):
+        files = await d.reader.load_files(command.files)
+    elif command.files:
+        files = [(file, None) for file in command.files]
     claim = await d.store.claim(key, fields, d.clock())
     if not isinstance(claim, Claimed):
         return d._not_claimed(claim)
     try:
-        outgoing = compose_reply(command, d.config, d.templates)
+        outgoing = compose_reply(command, d.config, d.templates, files)
     except ComposeError as exc:
         await _failed(d, command, key, None, f"cannot compose the email: {exc}")
         return Done()
