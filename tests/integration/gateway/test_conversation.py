@@ -4,9 +4,12 @@ as a SendTicketReply in InfraManager's thread, and «sent» / «failed» come ba
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
+from bson import ObjectId
+from gridfs import AsyncGridFSBucket
 from helpdesk_contracts.ticket.v1 import (
     CommentAuthor,
     ReplyKind,
@@ -90,7 +93,8 @@ async def test_a_support_question_reaches_the_employee_and_the_answer_goes_into_
     await world.press(user, question, "✍️ Ответить")
     prompt = await world.reply(user, lambda m: m.visible_text.startswith("Напишите комментарий"))
     assert prompt.visible_text == (
-        f"Напишите комментарий к заявке {submitted.reference} (№12345) одним сообщением."
+        f"Напишите комментарий к заявке {submitted.reference} (№12345) одним сообщением. "
+        "Можно приложить фото или документ с подписью."
     )
     await world.tg.send_text(user, "По сети, кабинет 305.")
     await world.reply(user, lambda m: m.visible_text.startswith("Отправляю комментарий"))
@@ -356,3 +360,40 @@ async def test_a_ticket_waiting_for_the_employee_reminds_them_once(world: World)
     assert reminder.button_texts == ["✍️ Ответить"]
     world.clock.advance(3 * DAY)
     await world.tg.assert_no_bot_message(user.id, within=1.0)
+
+
+async def test_a_document_goes_with_the_comment_and_an_oversized_one_is_refused(
+    world: World,
+) -> None:
+    user = new_user()
+    commands = await commands_bus(world)
+    submitted = await emailed_ticket(world, user)
+    question = await support_asks(world, user, submitted)
+
+    await world.press(user, question, "✍️ Ответить")
+    await world.reply(user, lambda m: m.visible_text.startswith("Напишите комментарий"))
+    big = b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024 + 1)
+    await world.tg.send_document(user, big, "scan.pdf", "application/pdf", caption="Скан")
+    refused = await world.reply(user, lambda m: m.visible_text.startswith("Файл слишком"))
+    assert refused.visible_text == (
+        "Файл слишком большой: ИТ-поддержка принимает вложения до 2 МБ. Пришлите файл поменьше "
+        "или опишите всё текстом."
+    )
+
+    pdf = b"%PDF-1.4\nact of work\n"
+    await world.tg.send_document(user, pdf, "акт работ.pdf", "application/pdf", caption="Акт")
+    await world.reply(user, lambda m: m.visible_text.startswith("Отправляю комментарий"))
+    command = await commands.wait_for(SendTicketReply, lambda m: m.ticket_id == submitted.ticket_id)
+    assert command.text == "Акт"
+    [file] = command.files
+    assert (file.filename, file.content_type, file.size) == (
+        "акт работ.pdf",
+        "application/pdf",
+        len(pdf),
+    )
+    assert file.sha256 == hashlib.sha256(pdf).hexdigest()
+    stored = await AsyncGridFSBucket(world.db, bucket_name="attachments").open_download_stream(
+        ObjectId(file.file_id)
+    )
+    assert await stored.read() == pdf
+    assert len(commands.all(SendTicketReply)) == 1

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from aiogram.types import Chat, Message, User
 from helpdesk_contracts.ticket.v1 import CommentAuthor, TicketCommentAdded, TicketStatus
+from helpdesk_gateway.comment_files import content_type_of, safe_filename
 from helpdesk_gateway.conversation import support_comment_text
 from helpdesk_gateway.domain.tickets import EmailState
 from helpdesk_gateway.handlers.conversation import referenced
@@ -105,3 +106,13 @@ def test_a_reply_is_about_the_one_ticket_the_bot_message_names() -> None:
     assert referenced(_reply_to("TG-7F3A2C и TG-000001")) is None  # ambiguous
     assert referenced(_reply_to("Добро пожаловать!")) is None
     assert referenced(_reply_to("TG-7F3A2C", from_bot=False)) is None
+
+
+def test_file_names_and_types_are_made_safe() -> None:
+    assert safe_filename("C:\\Users\\x\\акт работ.pdf", "file") == "акт работ.pdf"
+    assert safe_filename("../../etc/passwd", "file") == "passwd"
+    assert safe_filename("a\r\nBcc: x@y.z.pdf", "file") == "a_Bcc_ x_y.z.pdf"
+    assert safe_filename("", "file") == "file"
+    assert content_type_of("Application/PDF") == "application/pdf"
+    assert content_type_of("text/plain; charset=utf-8") == "application/octet-stream"
+    assert content_type_of(None) == "application/octet-stream"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -16,6 +16,7 @@ from helpdesk_gateway import conversation, ratings
 from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.bot.middlewares import RequireAuthorized
 from helpdesk_gateway.callbacks import ConversationAction, ConversationCb
+from helpdesk_gateway.comment_files import FileRefusedError, take_file
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain.tickets import RATABLE, EmailState, TicketRecord
 from helpdesk_gateway.i18n import I18n, Texts
@@ -44,12 +45,14 @@ async def _deliver(
     ctx: GatewayContext,
     user: GatewayUser,
     ticket: TicketRecord,
+    bot: Bot,
     purpose: ReplyKind = ReplyKind.COMMENT,
 ) -> bool:
-    """Send the message's text as a comment (or with a reopen request); False (and the reason
-    told) when it cannot go."""
-    text = (message.text or "").strip()
-    if not text:
+    """Send the message (text, or a photo or document with its caption) as a comment, or with
+    a reopen request; False (and the reason told) when it cannot go."""
+    text = (message.text or message.caption or "").strip()
+    has_file = bool(message.photo or message.document)
+    if not text and not has_file:
         await message.answer(t("conversation-text-only"))
         return False
     if len(text) > MAX_CONVERSATION_TEXT:
@@ -58,7 +61,15 @@ async def _deliver(
     if ticket.email_state is not EmailState.SENT:
         await message.answer(t("conversation-not-emailed", ticket=ticket_label(t, ticket)))
         return False
-    await conversation.send_reply(ctx, ticket, user, purpose, text, [])
+    files = []
+    if has_file:
+        try:
+            file = await take_file(ctx, bot, message, t, ticket.id)
+        except FileRefusedError as exc:
+            await message.answer(str(exc))
+            return False
+        files = [file] if file is not None else []
+    await conversation.send_reply(ctx, ticket, user, purpose, text, files)
     queued = "reopen-queued" if purpose is ReplyKind.REOPEN else "conversation-comment-queued"
     await message.answer(t(queued, ticket=ticket_label(t, ticket)), reply_markup=menu.main_menu(t))
     return True
@@ -118,7 +129,12 @@ def router(i18n: I18n) -> Router:
 
     @r.message(Conversation.comment)
     async def comment(
-        message: Message, state: FSMContext, t: Texts, ctx: GatewayContext, user: GatewayUser
+        message: Message,
+        state: FSMContext,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+        bot: Bot,
     ) -> None:
         """The comment the employee was asked for."""
         ticket_id = (await state.get_data()).get(DATA_KEY)
@@ -131,7 +147,7 @@ def router(i18n: I18n) -> Router:
             await state.set_state(None)
             await message.answer(t("ticket-not-found"), reply_markup=menu.main_menu(t))
             return
-        if await _deliver(message, t, ctx, user, ticket):
+        if await _deliver(message, t, ctx, user, ticket, bot):
             await _leave(state)
 
     @r.callback_query(ConversationCb.filter(F.action == ConversationAction.SOLVED))
@@ -196,7 +212,12 @@ def router(i18n: I18n) -> Router:
 
     @r.message(Conversation.reopen)
     async def reopen_reason(
-        message: Message, state: FSMContext, t: Texts, ctx: GatewayContext, user: GatewayUser
+        message: Message,
+        state: FSMContext,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+        bot: Bot,
     ) -> None:
         """What is still wrong: a reopen request in the ticket's thread."""
         ticket_id = (await state.get_data()).get(DATA_KEY)
@@ -209,7 +230,7 @@ def router(i18n: I18n) -> Router:
             await _leave(state)
             await message.answer(t("ticket-not-found"), reply_markup=menu.main_menu(t))
             return
-        if await _deliver(message, t, ctx, user, ticket, ReplyKind.REOPEN):
+        if await _deliver(message, t, ctx, user, ticket, bot, ReplyKind.REOPEN):
             await _leave(state)
 
     @r.callback_query(ConversationCb.filter(F.action == ConversationAction.CANCEL))
@@ -262,7 +283,9 @@ def router(i18n: I18n) -> Router:
         )
 
     @r.message(StateFilter(None), F.reply_to_message)
-    async def reply(message: Message, t: Texts, ctx: GatewayContext, user: GatewayUser) -> None:
+    async def reply(
+        message: Message, t: Texts, ctx: GatewayContext, user: GatewayUser, bot: Bot
+    ) -> None:
         """A Telegram reply to a bot message about a ticket: a comment on that ticket."""
         reference = referenced(message)
         ticket = (
@@ -273,6 +296,6 @@ def router(i18n: I18n) -> Router:
         if ticket is None:
             await message.answer(t("conversation-reply-no-ticket"), reply_markup=menu.main_menu(t))
             return
-        await _deliver(message, t, ctx, user, ticket)
+        await _deliver(message, t, ctx, user, ticket, bot)
 
     return r
