@@ -116,3 +116,18 @@ def test_file_names_and_types_are_made_safe() -> None:
     assert content_type_of("Application/PDF") == "application/pdf"
     assert content_type_of("text/plain; charset=utf-8") == "application/octet-stream"
     assert content_type_of(None) == "application/octet-stream"
+
+
+def test_waiting_with_the_engineers_words_offers_to_answer() -> None:
+    event = status_event(
+        TicketStatus.WAITING, raw_status="Ожидает ответа", comment="В каком кабинете?"
+    )
+    notification = render(RU, ticket(), event, ask_rating=False)
+    assert notification.text.endswith(
+        "Комментарий специалиста: В каком кабинете?\n\n"
+        "Чтобы ответить, нажмите «Ответить» или ответьте на это сообщение."
+    )
+    assert notification.markup is not None
+    assert [b["text"] for row in notification.markup["inline_keyboard"] for b in row] == [
+        "✍️ Ответить"
+    ]

@@ -19,7 +19,7 @@ from helpdesk_gateway.domain import tickets as rules
 from helpdesk_gateway.domain.tickets import Change, TicketRecord
 from helpdesk_gateway.errors import GatewayError
 from helpdesk_gateway.i18n import Texts
-from helpdesk_gateway.keyboards.conversation import solved_question
+from helpdesk_gateway.keyboards.conversation import answer_button, solved_question
 from helpdesk_gateway.keyboards.tickets import stars
 from helpdesk_gateway.notifier import markup_to_doc
 from helpdesk_gateway.views import status_text
@@ -48,6 +48,10 @@ def render(t: Texts, ticket: TicketRecord, event: TicketEvent, *, ask_rating: bo
         if event.status is TicketStatus.RESOLVED:
             # Every resolution asks «Проблема решена?»: «Да» leads to the rating, «Нет» reopens.
             markup = markup_to_doc(solved_question(t, ticket.id))
+        elif event.status is TicketStatus.WAITING and event.comment:
+            # InfraManager waits for the requester and says why: they can answer at once.
+            text += "\n\n" + t("conversation-how-to-answer")
+            markup = markup_to_doc(answer_button(t, ticket.id))
         elif ask_rating:
             markup = markup_to_doc(stars(t, ticket.id))
     return Notification(
