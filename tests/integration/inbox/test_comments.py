@@ -3,6 +3,8 @@ without a status, and a new comment with the same status, are no longer lost."""
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 import pytest
 
 from tests.integration.inbox.conftest import InboxEnv, new_ticket, notification, status_mail
@@ -98,3 +100,33 @@ async def test_a_status_change_with_a_comment_is_one_status_event(inbox_env: Inb
     assert [key for key, _ in events] == ["ticket.status_changed.v1"]
     assert events[0][1]["status"] == "waiting"
     assert events[0][1]["comment"] == "В каком кабинете принтер?"
+
+
+async def test_a_comments_file_is_kept_for_the_employee(inbox_env: InboxEnv) -> None:
+    ticket_id, reference = new_ticket()
+    message = EmailMessage()
+    message["From"] = "InfraManager <im@example.com>"
+    message["To"] = "helpdesk@example.com"
+    message["Subject"] = f"Заявка №12345 [{reference}] Новый комментарий"
+    message["Date"] = "Thu, 26 Nov 2026 10:31:00 +0300"
+    message["Message-ID"] = "<im-file-1@im.example.com>"
+    message.set_content("Комментарий: Акт выполненных работ во вложении.\n")
+    message.add_attachment(
+        b"%PDF-1.4\nact\n", maintype="application", subtype="pdf", filename="акт.pdf"
+    )
+    async with inbox_env.running() as service:
+        await inbox_env.teach(service, ticket_id, reference)
+        inbox_env.dovecot.deliver(message.as_bytes(), user=inbox_env.user)
+        await service.poller.poll_once()
+        events = await inbox_env.events.wait_for(1)
+
+    [(key, event)] = events
+    assert key == "ticket.comment_added.v1"
+    [file] = event["files"]
+    assert (file["filename"], file["content_type"], file["size"]) == (
+        "акт.pdf",
+        "application/pdf",
+        13,
+    )
+    stored = await inbox_env.db["attachments.files"].find_one({"metadata.ticket_id": ticket_id})
+    assert stored is not None and str(stored["_id"]) == file["file_id"]

@@ -6,9 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aiogram.types import Chat, Message, User
-from helpdesk_contracts.ticket.v1 import CommentAuthor, TicketCommentAdded, TicketStatus
+from helpdesk_contracts.ticket.v1 import (
+    CommentAuthor,
+    ConversationFile,
+    TicketCommentAdded,
+    TicketStatus,
+)
 from helpdesk_gateway.comment_files import content_type_of, safe_filename
-from helpdesk_gateway.conversation import support_comment_text
+from helpdesk_gateway.conversation import (
+    file_notification,
+    support_comment_text,
+    too_big_for_telegram,
+)
 from helpdesk_gateway.domain.tickets import EmailState
 from helpdesk_gateway.handlers.conversation import referenced
 from helpdesk_gateway.i18n import I18n
@@ -131,3 +140,34 @@ def test_waiting_with_the_engineers_words_offers_to_answer() -> None:
     assert [b["text"] for row in notification.markup["inline_keyboard"] for b in row] == [
         "✍️ Ответить"
     ]
+
+
+def _file(name: str, content_type: str, size: int) -> ConversationFile:
+    return ConversationFile(
+        file_id="6745a1f2c3d4e5f601234599",
+        filename=name,
+        content_type=content_type,
+        size=size,
+        sha256="0" * 64,
+    )
+
+
+def test_support_files_go_as_photos_or_documents_and_left_out_ones_are_named() -> None:
+    photo, pdf = _file("схема.png", "image/png", 1000), _file("акт.pdf", "application/pdf", 1000)
+    big_photo = _file("скан.jpg", "image/jpeg", 11 * 1024 * 1024)
+    event = comment("Смотрите вложения", files=[photo, pdf, big_photo], files_omitted=["x.zip"])
+    assert file_notification(RU, ticket(), event, 0, photo, 1001).file == {
+        "file_id": photo.file_id,
+        "filename": "схема.png",
+        "as_photo": True,
+    }
+    as_document = file_notification(RU, ticket(), event, 1, pdf, 1001)
+    assert as_document.file is not None and as_document.file["as_photo"] is False
+    assert as_document.text == "📎 Файл от ИТ-поддержки к заявке TG-7F3A2C (№12345)"
+    # Over Telegram's 10 MB for photos: sent as a document instead.
+    large = file_notification(RU, ticket(), event, 2, big_photo, 1001)
+    assert large.file is not None and large.file["as_photo"] is False
+    assert not too_big_for_telegram(big_photo)
+    assert "Файлы из письма, которые сюда не пересланы: x.zip." in support_comment_text(
+        RU, ticket(), event
+    )

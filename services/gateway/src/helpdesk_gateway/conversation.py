@@ -61,12 +61,42 @@ async def _tell(ctx: GatewayContext, notification: Notification) -> None:
         ctx.wake_notifier()
 
 
+TELEGRAM_PHOTO_MAX_BYTES = 10 * 1024 * 1024
+TELEGRAM_DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})
+
+
+def too_big_for_telegram(file: ConversationFile) -> bool:
+    return file.size > TELEGRAM_DOCUMENT_MAX_BYTES
+
+
+def file_notification(
+    t: Texts,
+    ticket: TicketRecord,
+    event: TicketCommentAdded,
+    index: int,
+    file: ConversationFile,
+    chat_id: int,
+) -> Notification:
+    """One of IT support's files, under the comment: a photo if Telegram shows it as one."""
+    as_photo = file.content_type in PHOTO_TYPES and file.size <= TELEGRAM_PHOTO_MAX_BYTES
+    caption = t("conversation-file-caption", ticket=ticket_label(t, ticket, event.itsm_number))
+    return Notification(
+        key=f"conversation:{event.message_id}:file:{index}",
+        chat_id=chat_id,
+        text=caption,
+        file={"file_id": file.file_id, "filename": file.filename, "as_photo": as_photo},
+    )
+
+
 def support_comment_text(t: Texts, ticket: TicketRecord, event: TicketCommentAdded) -> str:
     label = ticket_label(t, ticket, event.itsm_number)
     key = "conversation-support-question" if event.question else "conversation-support-comment"
     text = t(key, ticket=label, text=event.text)
-    if event.files_omitted:
-        text += "\n\n" + t("conversation-files-not-sent", names=", ".join(event.files_omitted))
+    # Files Telegram cannot take are named, not sent.
+    omitted = [*event.files_omitted, *(f.filename for f in event.files if too_big_for_telegram(f))]
+    if omitted:
+        text += "\n\n" + t("conversation-files-not-sent", names=", ".join(omitted))
     return text + "\n\n" + t("conversation-how-to-answer")
 
 
@@ -92,6 +122,11 @@ async def on_comment_added(ctx: GatewayContext, event: TicketCommentAdded) -> No
             key=f"conversation:{event.message_id}", chat_id=chat_id, text=text, markup=markup
         ),
     )
+    if event.author is CommentAuthor.SUPPORT:
+        for index, file in enumerate(event.files):
+            if too_big_for_telegram(file):
+                continue
+            await _tell(ctx, file_notification(t, ticket, event, index, file, chat_id))
 
 
 async def on_reply_failed(ctx: GatewayContext, event: TicketReplyFailed) -> None:

@@ -9,6 +9,8 @@ on its own.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from dataclasses import dataclass
 
@@ -73,3 +75,43 @@ def forward_instead(parsed: ParsedMail, decision: Decision) -> ForwardComment | 
 def comment_key(text: str) -> str:
     """Equal keys: the same comment (InfraManager may send one comment in several mails)."""
     return " ".join(text.casefold().split())[:500]
+
+
+@dataclass(frozen=True, slots=True)
+class MailFile:
+    """A file attached to a notification."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+_CONTENT_TYPE = re.compile(r"^[a-z0-9.+-]{1,40}/[a-z0-9.+-]{1,80}$")
+_UNSAFE_NAME = re.compile(r"[^\w.() -]+")
+
+
+def attachments_of(raw: bytes) -> list[MailFile]:
+    """The files attached to a notification (not its text bodies); never raises."""
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        files: list[MailFile] = []
+        for part in message.walk():
+            if part.is_multipart():
+                continue
+            name = part.get_filename()
+            if part.get_content_disposition() != "attachment" and not name:
+                continue  # a body, not a file
+            data = part.get_payload(decode=True)
+            if not isinstance(data, bytes) or not data:
+                continue
+            base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+            clean = _UNSAFE_NAME.sub("_", base).strip(" ._")[:128] or f"file-{len(files) + 1}"
+            kind = part.get_content_type().lower()
+            files.append(
+                MailFile(
+                    clean, kind if _CONTENT_TYPE.match(kind) else "application/octet-stream", data
+                )
+            )
+        return files
+    except Exception:  # a broken attachment must not cost the comment itself
+        return []

@@ -15,20 +15,32 @@ from enum import StrEnum
 
 from helpdesk_contracts.base import utc_now
 from helpdesk_contracts.inbox.v1 import UnmatchedReason
-from helpdesk_contracts.ticket.v1 import CommentAuthor, TicketCommentAdded, TicketStatusChanged
+from helpdesk_contracts.ticket.v1 import (
+    MAX_CONVERSATION_FILES,
+    CommentAuthor,
+    TicketCommentAdded,
+    TicketStatusChanged,
+)
 from pymongo.errors import PyMongoError
 
 from helpdesk_inbox.adapters.comments import CommentStore
 from helpdesk_inbox.adapters.links import LinkStore
 from helpdesk_inbox.adapters.quarantine import QuarantineStore
 from helpdesk_inbox.changes import Verdict, status_key
-from helpdesk_inbox.conversation import comment_key, engineer_text, forward_instead
+from helpdesk_inbox.conversation import (
+    attachments_of,
+    comment_key,
+    engineer_text,
+    forward_instead,
+)
 from helpdesk_inbox.correlate import Announce, Defer, LinkedTicket, Quarantine, decide
 from helpdesk_inbox.errors import InboxError
 from helpdesk_inbox.parse import ParsedMail, parse_message
 from helpdesk_inbox.rules import Rules
 
 Clock = Callable[[], datetime]
+MAX_FILE_BYTES = 50 * 1024 * 1024
+"""A file of a comment larger than this (the contract's and Telegram's limit) is only named."""
 logger = logging.getLogger("helpdesk.inbox.process")
 
 
@@ -136,19 +148,27 @@ class MailProcessor:
         )
         source = source_of(mailbox, uidl)
         if (forward := forward_instead(parsed, decision)) is not None:
-            return await self._comment(parsed, forward.ticket, forward.link_number, source, now)
+            return await self._comment(
+                raw, parsed, forward.ticket, forward.link_number, source, now
+            )
         match decision:
             case Defer(detail):
                 return Outcome(Kind.DEFERRED, detail)
             case Announce():
-                return await self._announce(parsed, decision, source, now)
+                return await self._announce(parsed, decision, source, now, raw=raw)
             case Quarantine():
                 return await self._quarantine(
                     raw, parsed, decision, mailbox=mailbox, uidl=uidl, source=source, now=now
                 )
 
     async def _announce(
-        self, parsed: ParsedMail, decision: Announce, source: str, now: datetime
+        self,
+        parsed: ParsedMail,
+        decision: Announce,
+        source: str,
+        now: datetime,
+        *,
+        raw: bytes = b"",
     ) -> Outcome:
         status = parsed.status
         if status is None:  # decide() announces only mail with a status
@@ -174,7 +194,9 @@ class MailProcessor:
         said = engineer_text(parsed)
         if said is not None and verdict in (Verdict.SAME_STATUS, Verdict.STALE):
             # No news of status, but the engineer wrote something: that is the news.
-            return await self._comment(parsed, decision.ticket, decision.link_number, source, now)
+            return await self._comment(
+                raw, parsed, decision.ticket, decision.link_number, source, now
+            )
         if said is not None and verdict is Verdict.ANNOUNCE:
             await self.comments.remember(decision.ticket.ticket_id, comment_key(said.text), now)
         kind = Kind.ANNOUNCED if verdict is Verdict.ANNOUNCE else Kind.UNCHANGED
@@ -182,6 +204,7 @@ class MailProcessor:
 
     async def _comment(
         self,
+        raw: bytes,
         parsed: ParsedMail,
         ticket: LinkedTicket,
         link_number: str | None,
@@ -191,12 +214,24 @@ class MailProcessor:
         said = engineer_text(parsed)
         if said is None:  # callers check; kept for the type checker
             raise ValueError("cannot forward a mail without an engineer's text")
+        mail_files = attachments_of(raw)
+        fitting = [f for f in mail_files if len(f.data) <= MAX_FILE_BYTES]
+        kept = fitting[:MAX_CONVERSATION_FILES]
+        left_out = [f.filename for f in mail_files if f not in kept]
+        files = [
+            await self.comments.store_file(
+                file, ticket_id=ticket.ticket_id, source=source, index=index, now=now
+            )
+            for index, file in enumerate(kept)
+        ]
         event = TicketCommentAdded(
             ticket_id=ticket.ticket_id,
             reference=ticket.reference,
             author=CommentAuthor.SUPPORT,
             text=said.text,
             question=said.question,
+            files=files,
+            files_omitted=left_out[:50],
             itsm_number=parsed.number,
             email_message_id=parsed.message_id[:998] if parsed.message_id else None,
             email_subject=parsed.subject[:998] or None,
