@@ -97,7 +97,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     ]
     assert question.button_texts[-1] == "✖️ Отмена"
     await world.press(user, question, "Принтеры и МФУ")
-    sub = await world.edited(user, question, lambda m: "что случилось" in m.visible_text)
+    sub = await world.edited(user, question, lambda m: "подходящий пункт" in m.visible_text)
     assert sub.visible_text == "Принтеры и МФУ: выберите подходящий пункт."
     assert sub.button_texts == [
         "Не печатает",
@@ -274,7 +274,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
         details.visible_text
     )
     assert "Ваша оценка: ★★★★☆" in details.visible_text
-    assert details.button_texts == ["← К списку"]
+    assert details.button_texts == ["✍️ Добавить комментарий", "← К списку"]
 
 
 async def test_the_same_flow_in_english(world: World) -> None:

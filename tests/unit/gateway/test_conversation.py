@@ -84,6 +84,7 @@ def test_a_cancel_request_shows_until_infra_manager_confirms() -> None:
     # Nothing to cancel where InfraManager never got the ticket, or it is finished.
     assert not ticket(email_state=EmailState.FAILED).cancellable
     assert not ticket(email_state=EmailState.SENT, status=TicketStatus.CLOSED).cancellable
+    assert not ticket(email_state=EmailState.SENT, status=TicketStatus.RESOLVED).cancellable
 
 
 def test_ticket_details_offer_comment_and_cancel_while_open() -> None:

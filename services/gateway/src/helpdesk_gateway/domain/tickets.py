@@ -121,7 +121,11 @@ class TicketRecord(BaseModel):
     @property
     def cancellable(self) -> bool:
         """Open, and not withdrawn already: the employee may still withdraw it."""
-        finished = self.status in (TicketStatus.CLOSED, TicketStatus.REJECTED)
+        finished = self.status in (
+            TicketStatus.RESOLVED,  # done: «Нет, не решена» reopens it instead
+            TicketStatus.CLOSED,
+            TicketStatus.REJECTED,
+        )
         emailed = self.email_state is EmailState.SENT  # else InfraManager has nothing to cancel
         return emailed and not finished and self.cancel_requested_at is None
 
