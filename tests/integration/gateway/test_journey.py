@@ -34,7 +34,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     await world.reply_text(
         user,
         "Здравствуйте! Это бот ИТ-поддержки.\n\nЧтобы подавать заявки, подтвердите, что вы "
-        "сотрудник: напишите свою рабочую почту, например ivanova@company.ru. "
+        "сотрудник: введите адрес своей рабочей почты, например ivanova@company.ru. "
         "Я отправлю на неё код.",
     )
     await tg.send_text(user, "Maria.Ivanova@Example.com")
