@@ -130,3 +130,23 @@ async def test_a_comments_file_is_kept_for_the_employee(inbox_env: InboxEnv) -> 
     )
     stored = await inbox_env.db["attachments.files"].find_one({"metadata.ticket_id": ticket_id})
     assert stored is not None and str(stored["_id"]) == file["file_id"]
+
+
+async def test_a_question_with_a_status_change_carries_the_question(inbox_env: InboxEnv) -> None:
+    ticket_id, reference = new_ticket()
+    async with inbox_env.running() as service:
+        await inbox_env.teach(service, ticket_id, reference)
+        inbox_env.dovecot.deliver(
+            notification(
+                subject=f"Заявка №12345 [{reference}] Не печатает принтер",
+                body="Статус заявки №12345 изменен на «Ожидает ответа пользователя».\n\n"
+                "Вопрос: Подскажите номер кабинета?\n",
+            ),
+            user=inbox_env.user,
+        )
+        await service.poller.poll_once()
+        events = await inbox_env.events.wait_for(1)
+
+    [(key, event)] = events
+    assert (key, event["status"]) == ("ticket.status_changed.v1", "waiting")
+    assert event["comment"] == "Подскажите номер кабинета?"

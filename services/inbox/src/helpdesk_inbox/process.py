@@ -173,13 +173,15 @@ class MailProcessor:
         status = parsed.status
         if status is None:  # decide() announces only mail with a status
             raise ValueError("cannot announce a mail without a status")
+        # The engineer's words, also where only the question template found them.
+        said = engineer_text(parsed)
         event = TicketStatusChanged(
             ticket_id=decision.ticket.ticket_id,
             reference=decision.ticket.reference,
             status=status,
             raw_status=parsed.raw_status,
             itsm_number=parsed.number,
-            comment=parsed.comment,
+            comment=parsed.comment or (said.text if said else None),
             changed_at=parsed.date or now,
             source_email_id=parsed.message_id[:998] if parsed.message_id else None,
         )
@@ -191,7 +193,6 @@ class MailProcessor:
             now=now,
         )
         detail = f"{status.value} by {decision.via}: {verdict.value}"
-        said = engineer_text(parsed)
         if said is not None and verdict in (Verdict.SAME_STATUS, Verdict.STALE):
             # No news of status, but the engineer wrote something: that is the news.
             return await self._comment(
