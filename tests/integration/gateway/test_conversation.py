@@ -12,6 +12,7 @@ from bson import ObjectId
 from gridfs import AsyncGridFSBucket
 from helpdesk_contracts.ticket.v1 import (
     CommentAuthor,
+    ConversationFile,
     ReplyKind,
     SendTicketReply,
     TicketCommentAdded,
@@ -397,3 +398,36 @@ async def test_a_document_goes_with_the_comment_and_an_oversized_one_is_refused(
     )
     assert await stored.read() == pdf
     assert len(commands.all(SendTicketReply)) == 1
+
+
+async def test_a_file_from_support_arrives_under_the_comment(world: World) -> None:
+    user = new_user()
+    submitted = await emailed_ticket(world, user)
+    pdf = b"%PDF-1.4\nact of work\n"
+    bucket = AsyncGridFSBucket(world.db, bucket_name="attachments")
+    file_id = await bucket.upload_from_stream("акт.pdf", pdf)
+    await world.bus.publish(
+        TicketCommentAdded(
+            ticket_id=submitted.ticket_id,
+            reference=submitted.reference,
+            author=CommentAuthor.SUPPORT,
+            text="Акт выполненных работ во вложении.",
+            files=[
+                ConversationFile(
+                    file_id=str(file_id),
+                    filename="акт.pdf",
+                    content_type="application/pdf",
+                    size=len(pdf),
+                    sha256=hashlib.sha256(pdf).hexdigest(),
+                )
+            ],
+            itsm_number="12345",
+            commented_at=world.clock(),
+        )
+    )
+    await world.reply(user, lambda m: m.visible_text.startswith("💬"))
+    document = await world.reply(user, lambda m: m.kind == "document")
+    assert document.visible_text == (
+        f"📎 Файл от ИТ-поддержки к заявке {submitted.reference} (№12345)"
+    )
+    assert document.data == pdf
