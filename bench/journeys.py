@@ -14,10 +14,10 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from tests.e2e.faults.chats import ChatWatcher, WideClient
-from tests.e2e.faults.mail import SpoolIndex
-from tests.e2e.faults.people import Action, Employee, Filing
-from tests.support.fake_telegram import ChatMessage, User
+from helpdesk_harness.employees.chats import ChatWatcher, WideClient
+from helpdesk_harness.employees.mail import SpoolIndex
+from helpdesk_harness.employees.people import Action, Employee, Filing
+from helpdesk_harness.fake_telegram import ChatMessage, User
 
 FLOOR_SCRIPT = ("command", "text", "text", "command", "press", "photo", "press", "press", "press")
 """The helpdesk journey's kinds of action, in its order."""

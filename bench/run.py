@@ -34,19 +34,19 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import aiosmtplib
+from helpdesk_harness.employees.chats import ChatWatcher, WideClient
+from helpdesk_harness.employees.mail import SpoolIndex
+from helpdesk_harness.employees.people import BotTexts, Employee
+from helpdesk_harness.employees.photos import small_photo
+from helpdesk_harness.fake_telegram import User
+from helpdesk_harness.ldap_server import Employee as DirectoryEntry
+from helpdesk_harness.mongo import MongoEcoServer
+from helpdesk_harness.procs import ServerProcess
 from helpdesk_sandbox.stack import BOT_ADDRESS, Sandbox, SandboxConfig
 
 from bench.journeys import FLOOR_SCRIPT, Gate, Journey, floor_user, helpdesk_journey
 from bench.measure import Summary, cpu_seconds, machine, rss_mb
 from bench.report import Report, render
-from tests.e2e.faults.chats import ChatWatcher, WideClient
-from tests.e2e.faults.crowd import small_photo
-from tests.e2e.faults.mail import SpoolIndex
-from tests.e2e.faults.people import BotTexts, Employee
-from tests.support.fake_telegram import User
-from tests.support.ldap_server import Employee as DirectoryEntry
-from tests.support.mongo import MongoEcoServer
-from tests.support.procs import ServerProcess
 
 RESULTS = Path(__file__).with_name("results.md")
 FIRST_EMPLOYEE_ID = 5_400_000_001

@@ -9,5 +9,5 @@ pytest_plugins = [
     "tests.support.ldap_server",
     "tests.support.pop3_server",
     "tests.support.smtp_sink",
-    "tests.support.fake_telegram.fixtures",
+    "tests.support.telegram",
 ]

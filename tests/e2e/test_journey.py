@@ -29,14 +29,13 @@ import pytest
 from helpdesk_contracts.base import EVENTS_EXCHANGE
 from helpdesk_contracts.ticket.v1 import TicketRated
 from helpdesk_gateway.i18n import I18n, Texts
+from helpdesk_harness.fake_telegram import ChatMessage, FakeTelegramClient, User
+from helpdesk_harness.spool import SpooledMail
 from helpdesk_sandbox.demo import person
 from helpdesk_sandbox.imsim import FIRST_NUMBER
 from helpdesk_sandbox.procinfo import descendants, still_alive
-from helpdesk_sandbox.spool import SpooledMail
 from helpdesk_sandbox.stack import Sandbox, SandboxConfig
 from PIL import Image
-
-from tests.support.fake_telegram import ChatMessage, FakeTelegramClient, User
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

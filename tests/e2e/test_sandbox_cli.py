@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+import socket
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +97,87 @@ async def test_runs_until_ctrl_c_and_leaves_no_process(tmp_path: Path) -> None:
     assert proc.returncode == 0, text
     assert "Stopped. Nothing is left running." in text
     assert still_alive(tree) == [], text
+
+
+async def test_a_taken_port_is_one_line_and_nothing_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = Path(sys.executable).parent / "helpdesk"
+        proc = await asyncio.create_subprocess_exec(
+            str(command),
+            "sandbox",
+            "--port", str(port),
+            "--workdir", str(tmp_path / "run"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert out == b""
+    (line,) = err.decode().splitlines()
+    assert f"Port {port} is in use" in line
+    assert "--port" in line
+    assert not (tmp_path / "run").exists()  # nothing started, not even its log directory
+
+
+async def run_kept(workdir: Path, act: Callable[[str], Awaitable[None]]) -> str:
+    """One `helpdesk sandbox --keep` run: wait for the banner, act on the web chat, Ctrl-C."""
+    command = Path(sys.executable).parent / "helpdesk"
+    proc = await asyncio.create_subprocess_exec(
+        str(command), "sandbox", "--keep", "--port", "0", "--workdir", str(workdir),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    output: list[str] = []
+    try:
+        await asyncio.wait_for(read_until(proc.stdout, "Press Ctrl-C", output), START_TIMEOUT)
+        match = re.search(r"Web chat:\s+(http://127\.0\.0\.1:\d+/)", "".join(output))
+        assert match is not None, output
+        await act(match.group(1))
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        rest, _ = await asyncio.wait_for(proc.communicate(), 60)
+        output.append(rest.decode())
+    assert proc.returncode == 0, "".join(output)
+    return "".join(output)
+
+
+async def test_keep_keeps_a_sign_in_across_starts_and_says_so(tmp_path: Path) -> None:
+    workdir = tmp_path / "kept"
+    texts = I18n.load().texts("ru")
+
+    async def sign_in(url: str) -> None:
+        async with aiohttp.ClientSession() as http:
+            text_url = f"{url}api/chat/{EMPLOYEE.telegram.id}/text"
+            await http.post(text_url, json={"text": "/start"})
+            await bot_says(http, url, WELCOME)
+            await http.post(text_url, json={"text": EMPLOYEE.email})
+            async with asyncio.timeout(30):
+                code = None
+                while code is None:
+                    async with http.get(f"{url}api/mailbox/{EMPLOYEE.telegram.id}") as got:
+                        mails = (await got.json())["mails"]
+                    code = mails[0]["code"] if mails else None
+                    await asyncio.sleep(0.2)
+            await http.post(text_url, json={"text": code})
+            await bot_says(
+                http, url, texts("sign-in-done", name=EMPLOYEE.name, email=EMPLOYEE.email)
+            )
+
+    async def still_signed_in(url: str) -> None:
+        async with aiohttp.ClientSession() as http:
+            text_url = f"{url}api/chat/{EMPLOYEE.telegram.id}/text"
+            await http.post(text_url, json={"text": "/start"})
+            await bot_says(
+                http, url, texts("sign-in-already", name=EMPLOYEE.name, email=EMPLOYEE.email)
+            )
+
+    first = await run_kept(workdir, sign_in)
+    assert "Data:           fresh, kept in" in first
+    second = await run_kept(workdir, still_signed_in)
+    assert "Data:           kept from the last start" in second

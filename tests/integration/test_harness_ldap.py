@@ -9,10 +9,7 @@ from pathlib import Path
 import ldap3
 import pytest
 import trustme
-from ldap3.core.exceptions import LDAPSocketOpenError
-from ldap3.utils.conv import escape_filter_chars
-
-from tests.support.ldap_server import (
+from helpdesk_harness.ldap_server import (
     ACTIVE_FILTER,
     DEMO_EMPLOYEES,
     Employee,
@@ -20,6 +17,8 @@ from tests.support.ldap_server import (
     demo_employee,
     slapd_prefix,
 )
+from ldap3.core.exceptions import LDAPSocketOpenError
+from ldap3.utils.conv import escape_filter_chars
 
 pytestmark = pytest.mark.integration
 

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 from gridfs import AsyncGridFSBucket
+from helpdesk_harness.mongo import MongoEcoServer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-
-from tests.support.mongo import MongoEcoServer
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,7 @@ from email.header import Header
 from pathlib import Path
 
 import pytest
-
-from tests.support.pop3_server import ConfigPaths, DovecotServer, render_config
+from helpdesk_harness.pop3_server import ConfigPaths, DovecotServer, render_config
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
+from helpdesk_harness.procs import ServerProcess, free_port, wait_for_port
+from helpdesk_harness.smtp_sink import FaultStage, SmtpSink
 
-from tests.support.procs import ServerProcess, free_port, wait_for_port
-from tests.support.smtp_sink import FaultStage, SmtpSink, SmtpSinkFactory
+from tests.support.smtp_sink import SmtpSinkFactory
 
 pytestmark = pytest.mark.integration
 
@@ -309,7 +310,7 @@ def test_conflicting_options_are_rejected() -> None:
 def test_runs_as_a_process_writing_eml_files(tmp_path: Path) -> None:
     spool = tmp_path / "spool"
     port = free_port()
-    argv = [sys.executable, "-m", "tests.support.smtp_sink", "--port", str(port)]
+    argv = [sys.executable, "-m", "helpdesk_harness.smtp_sink", "--port", str(port)]
     server = ServerProcess(
         [*argv, "--spool", str(spool)],
         log_path=tmp_path / "smtp-sink.log",

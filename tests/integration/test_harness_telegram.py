@@ -44,15 +44,14 @@ from aiogram.types import (
     ReplyKeyboardRemove,
     ReplyParameters,
 )
-from PIL import Image
-
-from tests.support.fake_telegram import (
+from helpdesk_harness.fake_telegram import (
     FakeTelegramClient,
     FakeTelegramError,
     FakeTelegramServer,
     User,
 )
-from tests.support.procs import ServerProcess, free_port, wait_for_port
+from helpdesk_harness.procs import ServerProcess, free_port, wait_for_port
+from PIL import Image
 
 pytestmark = pytest.mark.integration
 
@@ -439,7 +438,7 @@ def test_in_process_server_starts_and_stops_without_an_event_loop() -> None:
 async def test_process_mode_serves_the_same_api(tmp_path: Path) -> None:
     port = free_port()
     process = ServerProcess(
-        [sys.executable, "-m", "tests.support.fake_telegram", "--port", str(port)],
+        [sys.executable, "-m", "helpdesk_harness.fake_telegram", "--port", str(port)],
         log_path=tmp_path / "fake_telegram.log",
         cwd=REPO_ROOT,
     )

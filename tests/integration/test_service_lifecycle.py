@@ -8,9 +8,8 @@ import aio_pika
 import aiohttp
 import pytest
 from helpdesk_contracts import topology
-
-from tests.support.service_env import extra_env
-from tests.support.services import SERVICES, ServiceProcess, infra_env
+from helpdesk_harness.service_env import extra_env
+from helpdesk_harness.services import SERVICES, ServiceProcess, infra_env
 
 pytestmark = pytest.mark.integration
 

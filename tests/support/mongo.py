@@ -1,61 +1,19 @@
-"""MongoDB for tests: the real server in MONGO_URL if set, else a private mongoeco process.
-
-The code under test always talks to it through PyMongo's AsyncMongoClient. mongoeco is slow and
-single-threaded, so every test gets its own small database (`mongo_db_name`).
-"""
+"""pytest fixtures for MongoDB (registered in tests/conftest.py): `MONGO_URL` if set, otherwise
+a `helpdesk_harness.mongo.MongoEcoServer` for the session."""
 
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from helpdesk_harness.mongo import MongoEcoServer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.support.procs import ServerProcess, free_port, wait_for_port
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
 Document = dict[str, Any]
-
-
-class MongoEcoServer:
-    """A mongoeco wire server process; restartable on the same port (and file, with SQLite)."""
-
-    def __init__(self, workdir: Path, *, sqlite: bool = False) -> None:
-        self.port = free_port()
-        self.sqlite_path = workdir / "mongo.sqlite3" if sqlite else None
-        argv = [sys.executable, "-m", "tests.support.mongo_server", "--port", str(self.port)]
-        if self.sqlite_path is not None:
-            argv += ["--sqlite", str(self.sqlite_path)]
-        self.process = ServerProcess(argv, log_path=workdir / "mongoeco.log", cwd=REPO_ROOT)
-
-    @property
-    def url(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
-
-    def start(self) -> None:
-        self.process.start()
-        try:
-            wait_for_port(self.port, timeout=30)
-        except TimeoutError:
-            self.process.stop()
-            raise RuntimeError(f"mongoeco did not start:\n{self.process.log_text()}") from None
-
-    def stop(self) -> None:
-        self.process.stop()
-
-    def __enter__(self) -> MongoEcoServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 @pytest.fixture(scope="session")

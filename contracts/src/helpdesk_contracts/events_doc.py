@@ -1,6 +1,6 @@
 """`docs/events.md`: the event catalogue for integrators, generated from the contracts.
 
-Written by `python -m helpdesk_contracts.docs` next to the JSON Schemas and the AsyncAPI file;
+Written by `python -m helpdesk_runtime.docs` next to the JSON Schemas and the AsyncAPI file;
 the drift test fails when the committed file differs from what the code generates.
 """
 
@@ -48,7 +48,7 @@ asyncio.run(main())
 _INTRO = f"""\
 # Helpdesk events and commands
 
-> Generated from `contracts/` by `python -m helpdesk_contracts.docs`; do not edit by hand.
+> Generated from `contracts/` by `python -m helpdesk_runtime.docs`; do not edit by hand.
 > JSON Schemas: [`schemas/`](schemas/). AsyncAPI 3.0: [`asyncapi.json`](asyncapi.json).
 
 The helpdesk services talk over RabbitMQ. Other systems (a CRM, a dashboard, a data warehouse)

@@ -12,14 +12,17 @@
 
 Every service declares the whole topology at start-up, so a command published before its consumer
 first started waits in its queue instead of being returned.
+
+The topology is plain data (`Exchange`, `Queue`, `Binding`) so that this package needs pydantic
+only; `helpdesk_runtime.broker` turns it into FastStream objects.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
 
 from helpdesk_contracts.admin import v1 as admin_v1
 from helpdesk_contracts.auth import v1 as auth_v1
@@ -43,20 +46,39 @@ DELAY_TIERS_SECONDS: tuple[int, ...] = (1, 5, 30, 120, 600)
 
 UNROUTED_MAX_LENGTH = 10_000
 
-EVENTS = RabbitExchange(
-    EVENTS_EXCHANGE,
-    type=ExchangeType.TOPIC,
-    durable=True,
-    arguments={"alternate-exchange": UNROUTED_EXCHANGE_NAME},
-)
-COMMANDS = RabbitExchange(COMMANDS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
-ADMIN = RabbitExchange(ADMIN_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
-DLX = RabbitExchange(DLX_NAME, type=ExchangeType.DIRECT, durable=True)
-UNROUTED = RabbitExchange(UNROUTED_EXCHANGE_NAME, type=ExchangeType.FANOUT, durable=True)
-DELAY = RabbitExchange(DELAY_EXCHANGE_NAME, type=ExchangeType.TOPIC, durable=True)
-REDELIVER = RabbitExchange(REDELIVER_EXCHANGE_NAME, type=ExchangeType.TOPIC, durable=True)
 
-EXCHANGES: dict[str, RabbitExchange] = {
+def _frozen(arguments: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(arguments or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """A durable exchange."""
+
+    name: str
+    type: Literal["topic", "direct", "fanout"]
+    arguments: Mapping[str, Any] = field(default_factory=lambda: _frozen(None), hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """A durable queue; `routing_key` is the key it is bound with on its main exchange."""
+
+    name: str
+    quorum: bool
+    routing_key: str = ""
+    arguments: Mapping[str, Any] = field(default_factory=lambda: _frozen(None), hash=False)
+
+
+EVENTS = Exchange(EVENTS_EXCHANGE, "topic", _frozen({"alternate-exchange": UNROUTED_EXCHANGE_NAME}))
+COMMANDS = Exchange(COMMANDS_EXCHANGE, "topic")
+ADMIN = Exchange(ADMIN_EXCHANGE, "topic")
+DLX = Exchange(DLX_NAME, "direct")
+UNROUTED = Exchange(UNROUTED_EXCHANGE_NAME, "fanout")
+DELAY = Exchange(DELAY_EXCHANGE_NAME, "topic")
+REDELIVER = Exchange(REDELIVER_EXCHANGE_NAME, "topic")
+
+EXCHANGES: dict[str, Exchange] = {
     EVENTS_EXCHANGE: EVENTS,
     COMMANDS_EXCHANGE: COMMANDS,
     ADMIN_EXCHANGE: ADMIN,
@@ -105,7 +127,7 @@ SUBSCRIPTIONS: dict[Consumer, tuple[type[Message], ...]] = {
 """Which service consumes what. Third parties bind their own queues to `helpdesk.events`."""
 
 
-def exchange_for(message: type[Message]) -> RabbitExchange:
+def exchange_for(message: type[Message]) -> Exchange:
     return EXCHANGES[message.exchange]
 
 
@@ -133,58 +155,59 @@ def pick_delay_tier(wanted_seconds: float) -> int:
     return DELAY_TIERS_SECONDS[-1]
 
 
-def work_queue(consumer: str, message: type[Message]) -> RabbitQueue:
+def work_queue(consumer: str, message: type[Message]) -> Queue:
     """The durable quorum work queue `<consumer>.<routing_key>`, bound by the message's key."""
     name = queue_name(consumer, message)
-    return RabbitQueue(
+    return Queue(
         name,
-        queue_type=QueueType.QUORUM,
-        durable=True,
+        quorum=True,
         routing_key=message.routing_key,
-        arguments={
-            "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": DLX_NAME,
-            "x-dead-letter-routing-key": name,
-            "x-dead-letter-strategy": "at-least-once",
-            "x-overflow": "reject-publish",
-        },
+        arguments=_frozen(
+            {
+                "x-delivery-limit": DELIVERY_LIMIT,
+                "x-dead-letter-exchange": DLX_NAME,
+                "x-dead-letter-routing-key": name,
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            }
+        ),
     )
 
 
-def dead_letter_queue(queue: str) -> RabbitQueue:
-    return RabbitQueue(
-        dlq_name(queue), queue_type=QueueType.QUORUM, durable=True, routing_key=queue
-    )
+def dead_letter_queue(queue: str) -> Queue:
+    return Queue(dlq_name(queue), quorum=True, routing_key=queue)
 
 
-def delay_queue(tier_seconds: int) -> RabbitQueue:
-    return RabbitQueue(
+def delay_queue(tier_seconds: int) -> Queue:
+    return Queue(
         delay_queue_name(tier_seconds),
-        durable=True,
+        quorum=False,
         routing_key=f"{tier_seconds}s.#",
-        arguments={
-            "x-message-ttl": tier_seconds * 1000,
-            "x-dead-letter-exchange": REDELIVER_EXCHANGE_NAME,
-        },
+        arguments=_frozen(
+            {
+                "x-message-ttl": tier_seconds * 1000,
+                "x-dead-letter-exchange": REDELIVER_EXCHANGE_NAME,
+            }
+        ),
     )
 
 
-def unrouted_queue() -> RabbitQueue:
-    return RabbitQueue(
+def unrouted_queue() -> Queue:
+    return Queue(
         UNROUTED_QUEUE_NAME,
-        durable=True,
-        arguments={"x-max-length": UNROUTED_MAX_LENGTH, "x-overflow": "drop-head"},
+        quorum=False,
+        arguments=_frozen({"x-max-length": UNROUTED_MAX_LENGTH, "x-overflow": "drop-head"}),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    queue: RabbitQueue
-    exchange: RabbitExchange
+    queue: Queue
+    exchange: Exchange
     routing_key: str
 
 
-def all_work_queues() -> list[tuple[RabbitQueue, type[Message]]]:
+def all_work_queues() -> list[tuple[Queue, type[Message]]]:
     return [
         (work_queue(consumer, message), message)
         for consumer, messages in SUBSCRIPTIONS.items()
@@ -203,7 +226,7 @@ def all_bindings() -> list[Binding]:
     return bindings
 
 
-ALL_EXCHANGES: tuple[RabbitExchange, ...] = (
+ALL_EXCHANGES: tuple[Exchange, ...] = (
     UNROUTED,
     EVENTS,
     COMMANDS,

@@ -34,12 +34,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from helpdesk_harness.employees.mail import Arrived
+from helpdesk_harness.employees.people import REFERENCE, Kind
+from helpdesk_harness.pop3_server import DovecotServer
 from pymongo import AsyncMongoClient
 
 from tests.e2e.faults.crowd import Crowd
-from tests.e2e.faults.mail import Arrived
-from tests.e2e.faults.people import REFERENCE, Kind
-from tests.support.pop3_server import DovecotServer
 
 WINDOW_SECONDS = 5.0
 STATUS_OF = {

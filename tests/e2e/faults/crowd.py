@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
-from PIL import Image
+from helpdesk_harness.employees.chats import ChatWatcher, WideClient
+from helpdesk_harness.employees.mail import SpoolIndex
+from helpdesk_harness.employees.people import BotTexts, Employee, Filing
+from helpdesk_harness.employees.photos import small_photo
 
-from tests.e2e.faults.chats import ChatWatcher, WideClient
-from tests.e2e.faults.mail import SpoolIndex
-from tests.e2e.faults.people import BotTexts, Employee, Filing
 from tests.e2e.faults.stack import FaultStack, Person
 
 SETTLE_SECONDS = 3.0
-
-
-def small_photo(seed: int) -> bytes:
-    """A small JPEG, different per person (the gateway refuses the same photo twice)."""
-    out = io.BytesIO()
-    Image.new("RGB", (96, 64), (seed * 37 % 256, seed * 91 % 256, 128)).save(out, "JPEG")
-    return out.getvalue()
 
 
 class GatewayWatch:

@@ -22,12 +22,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpdesk_harness.fake_telegram import User
+from helpdesk_harness.ldap_server import Employee
+from helpdesk_harness.rabbit import RABBIT_HOST, RABBIT_PORT
+from helpdesk_harness.tcp_proxy import TcpProxy
 from helpdesk_sandbox.stack import Sandbox, SandboxConfig
-
-from tests.support.fake_telegram import User
-from tests.support.ldap_server import Employee
-from tests.support.rabbit import RABBIT_HOST, RABBIT_PORT
-from tests.support.tcp_proxy import TcpProxy
 
 FIRST_TELEGRAM_ID = 5_300_000_001
 START_TIMEOUT = 120.0

@@ -20,11 +20,11 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from helpdesk_harness.employees.people import Kind
 
 from tests.e2e.faults.broker import dead_letters
 from tests.e2e.faults.checks import STATUS_OF, assert_delivered, wait_until_delivered
 from tests.e2e.faults.crowd import crowd
-from tests.e2e.faults.people import Kind
 from tests.e2e.faults.stack import FaultStack
 
 SMTP_DOWN = float(os.environ.get("FAULT_SMTP_DOWN_SECONDS", "30"))

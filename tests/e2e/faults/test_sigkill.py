@@ -29,11 +29,11 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from helpdesk_harness.employees.people import Filing
 
 from tests.e2e.faults.broker import dead_letters, wait_all_consumed
 from tests.e2e.faults.checks import Fault, assert_delivered, wait_until_delivered
 from tests.e2e.faults.crowd import Crowd, crowd
-from tests.e2e.faults.people import Filing
 from tests.e2e.faults.stack import FaultStack
 
 TICKETS = int(os.environ.get("FAULT_TICKETS", "100"))

@@ -31,13 +31,13 @@ from helpdesk_contracts.auth.v1 import (
 )
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import SendMail
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_harness.ldap_server import SlapdServer
+from helpdesk_harness.rabbit import Vhost
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import JsonValue, SecretStr
 
 from tests.support.bus import Bus as SupportBus
 from tests.support.handlers import HandlerTracker
-from tests.support.ldap_server import SlapdServer
-from tests.support.rabbit import Vhost
 
 PEPPER = "integration-test-pepper-0123456789"
 SEND_MAIL_QUEUE = topology.queue_name("mailer", SendMail)

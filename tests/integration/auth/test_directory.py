@@ -17,10 +17,10 @@ from helpdesk_contracts.auth.v1 import (
     UserRevoked,
 )
 from helpdesk_contracts.mail.v1 import SendMail
+from helpdesk_harness.ldap_server import SlapdServer
 from pydantic import SecretStr
 
 from tests.integration.auth.conftest import WorldFactory
-from tests.support.ldap_server import SlapdServer
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,9 @@ from helpdesk_contracts.auth.v1 import (
     UserAuthorized,
 )
 from helpdesk_contracts.mail.v1 import MailTemplate, SendMail
+from helpdesk_harness.ldap_server import SlapdServer
 
 from tests.integration.auth.conftest import PEPPER, WorldFactory
-from tests.support.ldap_server import SlapdServer
 
 pytestmark = pytest.mark.integration
 
@@ -167,6 +167,14 @@ async def test_five_wrong_codes_void_the_code_even_for_the_right_one_after(
     assert isinstance(late, CodeRejected)
     assert late.reason is RejectReason.TOO_MANY_ATTEMPTS
     assert world.bus.all(UserAuthorized) == []
+
+    # The lockout says when a new code can be asked for, and then one is sent.
+    wait = late.retry_after_seconds
+    assert wait is not None
+    assert 0 < wait <= 61
+    world.clock.advance(wait)
+    _, fresh = await world.code_for(2501, MARIA)
+    assert isinstance(await world.try_code(2501, fresh), UserAuthorized)
 
 
 async def test_text_that_is_not_a_code_does_not_use_up_an_attempt(

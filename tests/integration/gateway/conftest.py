@@ -23,16 +23,16 @@ from aio_pika.abc import AbstractChannel
 from helpdesk_contracts import topology
 from helpdesk_contracts.auth.v1 import EmployeeProfile, UserAuthorized
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.runtime.settings import InfraSettings
 from helpdesk_gateway.app import Gateway, build_gateway
 from helpdesk_gateway.settings import GatewaySettings
+from helpdesk_harness.fake_telegram.client import FakeTelegramClient
+from helpdesk_harness.fake_telegram.models import ChatMessage, User
+from helpdesk_harness.fake_telegram.server import FakeTelegramServer
+from helpdesk_runtime.settings import InfraSettings
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.support.bus import Bus
-from tests.support.fake_telegram.client import FakeTelegramClient
-from tests.support.fake_telegram.models import ChatMessage, User
-from tests.support.fake_telegram.server import FakeTelegramServer
 from tests.support.handlers import HandlerTracker
 
 M = TypeVar("M", bound=Message)

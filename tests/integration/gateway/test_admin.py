@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from helpdesk_contracts.admin.v1 import (
@@ -114,7 +115,8 @@ async def test_build_report(world: World) -> None:
         )
     )
     await world.reply(user, lambda m: "зарегистрирована" in m.visible_text)
-    day = submitted.submitted_at.date()
+    # The report cuts days where users live (GATEWAY_DISPLAY_TIMEZONE), not in UTC.
+    day = submitted.submitted_at.astimezone(ZoneInfo(world.settings.display_timezone)).date()
     done = await completed(world, BuildReport(requested_by=OPS, since=day, until=day))
     assert done.outcome == Outcome.DONE
     figures = done.result

@@ -24,10 +24,10 @@ from helpdesk_contracts.ticket.v1 import (
     TicketStatusChanged,
     TicketSubmitted,
 )
+from helpdesk_harness.fake_telegram.models import ChatMessage, User
 
 from tests.integration.gateway.conftest import World, new_user
 from tests.support.bus import Bus
-from tests.support.fake_telegram.models import ChatMessage, User
 
 pytestmark = pytest.mark.integration
 

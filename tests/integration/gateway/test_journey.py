@@ -61,10 +61,16 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
         "Письма нет? Проверьте папку «Спам». Новый код можно запросить через 1 мин."
     )
     assert sent.button_texts == ["Указать другую почту"]
+    # A code of the wrong length is told so and costs no attempt (no VerifyCode).
     await tg.send_text(user, "12345")
+    await world.reply_text(
+        user,
+        "В коде 6 цифр, а здесь 5. Проверьте письмо и введите код целиком — попытка не потрачена.",
+    )
+    await tg.send_text(user, "123456")
     await world.reply_text(user, "Проверяю код…")
     wrong = await bus.wait_for(VerifyCode, lambda m: m.telegram_user_id == user.id)
-    assert wrong.code == "12345"
+    assert wrong.code == "123456"
     await bus.publish(
         CodeRejected(
             correlation_id=wrong.message_id,

@@ -11,9 +11,9 @@ from helpdesk_contracts.ticket.v1 import (
     TicketStatusChanged,
     TicketSubmitted,
 )
+from helpdesk_harness.fake_telegram.models import ChatMessage, User
 
-from tests.integration.gateway.conftest import World, new_user
-from tests.support.fake_telegram.models import ChatMessage, User
+from tests.integration.gateway.conftest import World, button, new_user
 
 pytestmark = pytest.mark.integration
 
@@ -79,3 +79,42 @@ async def test_a_rating_whose_comment_never_comes_is_sent_without_it(world: Worl
     await world.reply_text(user, "Спасибо за оценку!")
     await world.settle()
     assert len(world.bus.all(TicketRated)) == 1
+
+
+async def test_an_old_no_comment_button_repeats_nothing(world: World) -> None:
+    user = new_user()
+    submitted, question = await resolved_ticket(world, user)
+    await world.press(user, question, "4 ⭐")
+    ask = await world.reply(user, lambda m: m.visible_text.startswith("Спасибо! Хотите"))
+    await world.tg.send_text(user, "Быстро и вежливо")
+    await world.reply_text(user, "Спасибо за оценку!")
+    # The question is answered: the bot takes its button away itself.
+    await world.edited(user, ask, lambda m: not m.inline_keyboard)
+    # A client still showing it (a press racing the edit) gets a toast and nothing else.
+    press = await world.tg.press_button(
+        user, ask.message_id, button(ask, "Без комментария"), check_button=False
+    )
+    answer = await world.answer_of(press.callback_query_id)
+    assert answer["text"] == "Эта кнопка уже не действует."
+    await world.tg.assert_no_bot_message(user.id, within=1.0)
+    await world.settle()
+    (rated,) = world.bus.all(TicketRated)
+    assert (rated.ticket_id, rated.rating, rated.comment) == (
+        submitted.ticket_id,
+        4,
+        "Быстро и вежливо",
+    )
+
+
+async def test_text_while_the_stars_wait_points_at_them(world: World) -> None:
+    user = new_user()
+    submitted, _ = await resolved_ticket(world, user)
+    await world.tg.send_text(user, "5")
+    pointer = await world.reply(user)
+    assert pointer.visible_text == (
+        f"Оцените, пожалуйста, заявку {submitted.reference} (№4242) кнопкой со звёздами — "
+        "от 1 до 5:"
+    )
+    assert pointer.button_texts == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
+    await world.press(user, pointer, "5 ⭐")
+    await world.reply(user, lambda m: m.visible_text.startswith("Спасибо! Хотите"))

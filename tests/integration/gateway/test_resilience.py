@@ -16,9 +16,9 @@ from helpdesk_contracts.ticket.v1 import (
     TicketSubmitted,
 )
 from helpdesk_gateway.callbacks import WizardAction, WizardCb
+from helpdesk_harness.fake_telegram.models import User
 
 from tests.integration.gateway.conftest import WAIT, World, new_user
-from tests.support.fake_telegram.models import User
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.integration

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
+from helpdesk_harness.procs import free_port
 
 from tests.integration.gateway.conftest import World, new_user
 from tests.integration.gateway.test_resilience import text_update
-from tests.support.procs import free_port
 
 pytestmark = pytest.mark.integration
 

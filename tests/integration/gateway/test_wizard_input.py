@@ -6,10 +6,10 @@ import os
 
 import pytest
 from helpdesk_contracts.ticket.v1 import TicketSubmitted
+from helpdesk_harness.fake_telegram.models import ChatMessage, User
 
 from tests.integration.gateway.conftest import World, new_user
 from tests.integration.gateway.images import jpeg, png_bomb
-from tests.support.fake_telegram.models import ChatMessage, User
 
 pytestmark = pytest.mark.integration
 

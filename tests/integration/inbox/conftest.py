@@ -21,18 +21,19 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from helpdesk_contracts import topology
-from helpdesk_contracts.runtime.broker import Publisher
-from helpdesk_contracts.runtime.settings import InfraSettings
 from helpdesk_contracts.ticket.v1 import TicketEmailed
+from helpdesk_harness.pop3_server import DovecotServer
 from helpdesk_inbox.app import InboxService, build_service
 from helpdesk_inbox.process import Clock
 from helpdesk_inbox.settings import InboxSettings
+from helpdesk_runtime.broker import Publisher
+from helpdesk_runtime.settings import InfraSettings
 from pymongo.asynchronous.database import AsyncDatabase
-
-from tests.support.pop3_server import DovecotServer
 
 Document = dict[str, Any]
 WATCHED = ("ticket.status_changed.v1", "inbox.message_unmatched.v1", "ticket.comment_added.v1")
+TRUSTED_SENDER = "im@example.com"
+"""The simulated InfraManager's address, the one entry of INBOX_TRUSTED_SENDERS in tests."""
 
 
 def new_ticket() -> tuple[str, str]:
@@ -96,7 +97,7 @@ class EventTap:
             topology.EVENTS.name,
             aio_pika.ExchangeType.TOPIC,
             durable=True,
-            arguments=topology.EVENTS.arguments,
+            arguments=dict(topology.EVENTS.arguments),
         )
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         for key in WATCHED:
@@ -160,6 +161,7 @@ class InboxEnv:
             "poll_enabled": False,  # tests poll when they choose, and count what happened
             "match_grace_seconds": 0,
             "confirm_timeout_seconds": 5,
+            "trusted_senders": TRUSTED_SENDER,
         }
         values.update(overrides)
         return InboxSettings(**values)

@@ -7,19 +7,21 @@ import json
 import os
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from helpdesk_inbox.requeue import requeue
 
 from tests.integration.inbox.conftest import (
+    TRUSTED_SENDER,
     InboxEnv,
     mailer_message_id,
     new_ticket,
     notification,
     status_mail,
 )
-from tests.support.services import REPO_ROOT
+from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -47,10 +49,11 @@ async def test_unmatched_mail_is_quarantined_with_its_bytes_and_reported(
     assert report.outcomes["quarantined"] == 1
     [(key, event)] = events
     assert key == "inbox.message_unmatched.v1"
-    assert event["reason"] == "no_match"
+    # A number alone, never linked by a mail with our token or reply headers: never guessed.
+    assert event["reason"] == "unknown_number"
     assert event["subject"] == "Заявка №99999 Чужая заявка"
     assert event["mailbox"] == f"{inbox_env.user}@{inbox_env.dovecot.host}"
-    assert "number 99999 not linked" in event["detail"]
+    assert "number 99999 was never linked" in event["detail"]
     kept = await inbox_env.db["inbox_quarantine"].find_one({})
     assert kept is not None
     assert str(kept["_id"]) == event["quarantine_id"]
@@ -159,7 +162,54 @@ def cli_env(env: InboxEnv) -> dict[str, str]:
         "INBOX_POP3_HOST": env.dovecot.host,
         "INBOX_POP3_USER": env.user,
         "INBOX_POP3_PASSWORD": env.dovecot.password,
+        "INBOX_TRUSTED_SENDERS": TRUSTED_SENDER,
     }
+
+
+async def run_cli(env: InboxEnv, *args: str) -> bytes:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "helpdesk_inbox",
+        *args,
+        cwd=REPO_ROOT,
+        env=cli_env(env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, err.decode()
+    return out
+
+
+async def test_an_operator_lists_shows_and_exports_what_was_set_aside(
+    inbox_env: InboxEnv, tmp_path: Path
+) -> None:
+    outsider = notification(subject="Заявка №12345 Выполнена", body="Статус: Выполнена\n").replace(
+        b"From: InfraManager <im@example.com>", b"From: Eve <eve@example.org>"
+    )
+    advert = notification(subject="Реклама", body="Купите!\n")
+    inbox_env.dovecot.deliver_many([outsider, advert], user=inbox_env.user)
+    async with inbox_env.running() as service:
+        await service.poller.poll_once()
+        await inbox_env.events.wait_for(2)
+
+    listed = [
+        json.loads(line)
+        for line in (await run_cli(inbox_env, "quarantine", "list")).decode().splitlines()
+    ]
+    untrusted = await run_cli(inbox_env, "quarantine", "list", "--reason", "untrusted_sender")
+    [entry] = [json.loads(line) for line in untrusted.decode().splitlines()]
+    shown = json.loads(await run_cli(inbox_env, "quarantine", "show", entry["quarantine_id"]))
+    exported = tmp_path / "mail.eml"
+    await run_cli(inbox_env, "quarantine", "export", entry["quarantine_id"], "--out", str(exported))
+
+    assert sorted(e["reason"] for e in listed) == ["no_match", "untrusted_sender"]
+    assert entry["sender"] == "Eve <eve@example.org>"
+    assert "eve@example.org is not in INBOX_TRUSTED_SENDERS" in entry["detail"]
+    assert shown["from_addresses"] == ["eve@example.org"]
+    assert shown["parsed"]["status"] == "resolved"  # what it claims; it changed nothing
+    assert exported.read_bytes().replace(b"\r\n", b"\n") == outsider
 
 
 async def test_requeue_applies_quarantined_mail_once_its_ticket_is_known(

@@ -9,8 +9,8 @@ from typing import Any
 import aio_pika
 import pytest
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, RunJanitor
-from helpdesk_contracts.runtime.settings import InfraSettings
 from helpdesk_janitor.settings import JanitorSettings
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
 from tests.support.bus import Bus as SupportBus

@@ -9,11 +9,11 @@ import pytest
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome, RunJanitor
 from helpdesk_contracts.janitor.v1 import JanitorRunCompleted, PurgeCount
-from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER
 from helpdesk_janitor.app import assemble, create_app
-from helpdesk_janitor.consumers import RETRY_DELAYS_SECONDS
 from helpdesk_janitor.runner import Runner, RunOutcome
 from helpdesk_janitor.schedule import Schedule
+from helpdesk_runtime.broker import ATTEMPT_HEADER
+from helpdesk_runtime.retry import DEFAULT_RETRY_LIMIT
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ServerSelectionTimeoutError
 
@@ -126,13 +126,14 @@ async def test_a_run_that_meets_a_database_failure_is_retried_later_then_answere
         first = RunJanitor(requested_by="ops:ivanov")
         await b.publish(first)
 
+        # The second retry (after the 1 s tier) waits 5 s: long enough to be seen there.
         async def waits_for_retry() -> bool:
             return await b.queue_depth(topology.delay_queue_name(5)) == 1
 
         await eventually(waits_for_retry, what="the command to wait in the 5 s delay tier")
 
         last = RunJanitor(requested_by="ops:ivanov")
-        await b.publish(last, headers={ATTEMPT_HEADER: len(RETRY_DELAYS_SECONDS)})
+        await b.publish(last, headers={ATTEMPT_HEADER: DEFAULT_RETRY_LIMIT})
         answer = await b.wait_for(
             AdminCommandCompleted, lambda m: m.correlation_id == last.message_id
         )

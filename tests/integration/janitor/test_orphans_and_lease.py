@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from gridfs import AsyncGridFSBucket
-from helpdesk_contracts.runtime.lease import LeaseHolder
-from helpdesk_contracts.runtime.metrics import Metrics
 from helpdesk_janitor.app import Janitor, assemble
 from helpdesk_janitor.policy import Rule
 from helpdesk_janitor.report import RunReport
+from helpdesk_runtime.lease import LeaseHolder
+from helpdesk_runtime.metrics import Metrics
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.integration.janitor import world

@@ -19,13 +19,13 @@ import pytest
 from aio_pika.abc import AbstractChannel, AbstractQueue
 from helpdesk_contracts import topology
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_harness.smtp_sink import SmtpSink
 from helpdesk_mailer.app import create_app
 from helpdesk_mailer.settings import MailerSettings
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.support.smtp_sink import SmtpSink
 from tests.unit.mailer import factories as f
 
 Document = dict[str, Any]

@@ -18,11 +18,11 @@ import aio_pika
 import pytest
 from helpdesk_contracts import topology
 from helpdesk_contracts.ticket.v1 import TicketEmailed
+from helpdesk_harness.service_env import extra_env
+from helpdesk_harness.services import ServiceProcess, infra_env
+from helpdesk_harness.smtp_sink import CapturedMail, SmtpSink
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.support.service_env import extra_env
-from tests.support.services import ServiceProcess, infra_env
-from tests.support.smtp_sink import CapturedMail, SmtpSink
 from tests.unit.mailer import factories as f
 
 pytestmark = pytest.mark.integration

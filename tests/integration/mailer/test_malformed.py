@@ -9,11 +9,11 @@ import pytest
 from helpdesk_contracts.base import COMMANDS_EXCHANGE, EVENTS_EXCHANGE
 from helpdesk_contracts.mail.v1 import SendMail
 from helpdesk_contracts.ticket.v1 import TicketEmailed, TicketSubmitted
+from helpdesk_harness.smtp_sink import SmtpSink
 from helpdesk_mailer.consumers import MAIL_QUEUE, TICKET_QUEUE
 
 from tests.integration.mailer.conftest import MailerEnv
 from tests.integration.mailer.test_ticket_email import wait_for_log
-from tests.support.smtp_sink import SmtpSink
 from tests.unit.mailer import factories as f
 
 pytestmark = pytest.mark.integration

@@ -15,10 +15,10 @@ from helpdesk_contracts.ticket.v1 import (
     TicketCommentAdded,
     TicketReplyFailed,
 )
+from helpdesk_harness.smtp_sink import SmtpSink
 
 from tests.integration.mailer.conftest import MailerEnv
 from tests.integration.mailer.test_ticket_email import text_of
-from tests.support.smtp_sink import SmtpSink
 from tests.unit.mailer import factories as f
 
 pytestmark = pytest.mark.integration

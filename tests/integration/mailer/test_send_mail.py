@@ -6,10 +6,10 @@ import logging
 
 import pytest
 from helpdesk_contracts.mail.v1 import MailFailed, MailSent
+from helpdesk_harness.smtp_sink import SmtpSink
 
 from tests.integration.mailer.conftest import MailerEnv
 from tests.integration.mailer.test_ticket_email import text_of
-from tests.support.smtp_sink import SmtpSink
 from tests.unit.mailer import factories as f
 
 pytestmark = pytest.mark.integration

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpdesk_contracts.runtime.outbox import outbox_entry
 from helpdesk_contracts.ticket.v1 import TicketEmailed
 from helpdesk_mailer.adapters.store import Busy, Claimed, Finished, OutgoingMailStore
 from helpdesk_mailer.errors import TransientDeliveryError
+from helpdesk_runtime.outbox import outbox_entry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.unit.mailer import factories as f

@@ -10,9 +10,9 @@ import pytest
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
 from helpdesk_contracts.ticket.v1 import Attachment, TicketEmailed, TicketEmailFailed
+from helpdesk_harness.smtp_sink import SmtpSink
 
 from tests.integration.mailer.conftest import MailerEnv
-from tests.support.smtp_sink import SmtpSink
 from tests.unit.mailer import factories as f
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from tests.support.services import REPO_ROOT
+from tests.support import REPO_ROOT
 
 
 @dataclass(frozen=True, slots=True)

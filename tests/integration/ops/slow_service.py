@@ -14,10 +14,10 @@ from pathlib import Path
 
 from faststream.rabbit import RabbitRouter
 from helpdesk_contracts.admin.v1 import RunJanitor
-from helpdesk_contracts.runtime.broker import subscriber
-from helpdesk_contracts.runtime.config import load_settings
-from helpdesk_contracts.runtime.service import create_runtime, create_service_app, run
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.broker import subscriber
+from helpdesk_runtime.config import load_settings
+from helpdesk_runtime.service import create_runtime, create_service_app, run
+from helpdesk_runtime.settings import InfraSettings
 
 
 def main() -> None:

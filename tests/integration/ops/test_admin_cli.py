@@ -20,13 +20,13 @@ from helpdesk_contracts import topology
 from helpdesk_contracts.admin import v1 as admin_v1
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome
 from helpdesk_contracts.base import AdminCommand
-from helpdesk_contracts.runtime.broker import (
+from helpdesk_runtime.broker import (
     Publisher,
     create_broker,
     declare_topology,
     subscriber,
 )
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import JsonValue, SecretStr
 
 from tests.integration.ops.admin_cli import run_admin

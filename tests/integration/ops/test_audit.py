@@ -11,8 +11,8 @@ import logging
 import pytest
 from faststream.rabbit import RabbitBroker
 from helpdesk_contracts.admin import v1 as admin_v1
-from helpdesk_contracts.runtime.audit import AdminAuditMiddleware, audit_fields
-from helpdesk_contracts.runtime.broker import Publisher, declare_topology, subscriber
+from helpdesk_runtime.audit import AdminAuditMiddleware, audit_fields
+from helpdesk_runtime.broker import Publisher, declare_topology, subscriber
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ import pytest
 from aio_pika.abc import AbstractChannel
 from helpdesk_admin.dlq import REPLAY_HEADER
 from helpdesk_contracts import topology
-from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER, create_broker, declare_topology
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.broker import ATTEMPT_HEADER, create_broker, declare_topology
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
 from tests.integration.ops.admin_cli import run_admin

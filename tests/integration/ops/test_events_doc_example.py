@@ -13,12 +13,12 @@ from typing import Any
 import aio_pika
 import aio_pika.exceptions
 import pytest
-from helpdesk_contracts.runtime.broker import Publisher, create_broker, declare_topology
-from helpdesk_contracts.runtime.settings import InfraSettings
 from helpdesk_contracts.ticket.v1 import TicketStatus, TicketStatusChanged
+from helpdesk_runtime.broker import Publisher, create_broker, declare_topology
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
-from tests.support.services import REPO_ROOT
+from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -18,12 +18,13 @@ import aio_pika
 import pytest
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin.v1 import RunJanitor
-from helpdesk_contracts.runtime.broker import Publisher, create_broker, declare_topology
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_harness.procs import ServerProcess
+from helpdesk_harness.services import infra_env
+from helpdesk_runtime.broker import Publisher, create_broker, declare_topology
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
-from tests.support.procs import ServerProcess
-from tests.support.services import REPO_ROOT, infra_env
+from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -20,17 +20,17 @@ from helpdesk_admin import permissions
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin import v1 as admin_v1
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome
-from helpdesk_contracts.runtime.broker import (
+from helpdesk_harness.rabbit import _management, _rabbitmqctl
+from helpdesk_runtime.broker import (
     Publisher,
     create_broker,
     declare_topology,
     subscriber,
 )
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 
 from tests.integration.ops.admin_cli import run_admin
-from tests.support.rabbit import _management, _rabbitmqctl
 
 pytestmark = pytest.mark.integration
 

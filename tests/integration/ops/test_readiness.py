@@ -20,14 +20,13 @@ import pytest
 from faststream import FastStream
 from faststream.rabbit import RabbitRouter
 from helpdesk_contracts.admin.v1 import RunJanitor
-from helpdesk_contracts.runtime.broker import Publisher, create_broker, subscriber
-from helpdesk_contracts.runtime.service import create_runtime, create_service_app
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_harness.mongo import MongoEcoServer
+from helpdesk_harness.procs import free_port
+from helpdesk_harness.tcp_proxy import TcpProxy
+from helpdesk_runtime.broker import Publisher, create_broker, subscriber
+from helpdesk_runtime.service import create_runtime, create_service_app
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
-
-from tests.support.mongo import MongoEcoServer
-from tests.support.procs import free_port
-from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 

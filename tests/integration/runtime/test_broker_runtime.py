@@ -16,7 +16,7 @@ from faststream.rabbit import RabbitBroker, RabbitMessage, RabbitRouter
 from helpdesk_contracts import topology
 from helpdesk_contracts.auth.v1 import RequestCode
 from helpdesk_contracts.janitor.v1 import AttachmentsPurged
-from helpdesk_contracts.runtime.broker import (
+from helpdesk_runtime.broker import (
     ATTEMPT_HEADER,
     Publisher,
     attempt_of,
@@ -24,8 +24,9 @@ from helpdesk_contracts.runtime.broker import (
     declare_topology,
     subscriber,
 )
-from helpdesk_contracts.runtime.outbox import OutboxRelay, outbox_entry
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.outbox import OutboxRelay, outbox_entry
+from helpdesk_runtime.retry import Retry
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -177,6 +178,44 @@ async def test_retry_later_brings_the_message_back_after_the_delay(
         await asyncio.wait_for(done.wait(), timeout=15)
     assert [attempt for _, attempt in deliveries] == [0, 1]
     assert (deliveries[1][0] - deliveries[0][0]).total_seconds() >= 0.9
+
+
+class DatabaseDown(Exception):
+    """Stands for a service's transient exception."""
+
+
+async def test_a_message_that_keeps_failing_transiently_is_dead_lettered_after_the_cap(
+    rabbit_url: str, channel: AbstractChannel
+) -> None:
+    infra = InfraSettings(rabbit_url=SecretStr(rabbit_url), retry_limit=2)
+    attempts: list[int] = []
+    router = RabbitRouter()
+    broker = create_broker(infra, service="test")
+    retry = Retry(Publisher(broker, timeout=5), (DatabaseDown,), limit=infra.retry_limit)
+
+    async def always_down() -> None:
+        raise DatabaseDown("MongoDB unreachable")
+
+    @subscriber(router, "auth", RequestCode)
+    async def handle(message: RequestCode, raw: RabbitMessage) -> None:
+        attempts.append(attempt_of(raw))
+        await retry.run(raw, AUTH_QUEUE, always_down)
+
+    broker.include_router(router)
+    await broker.connect()
+    await declare_topology(broker)
+    request = _request()
+    async with broker:
+        await broker.start()
+        await Publisher(broker, timeout=5).publish(request)
+        # Tiers 1 s then 5 s, then the third failure goes to the dead-letter queue.
+        dead = await _get(channel, topology.dlq_name(AUTH_QUEUE), wait=30)
+    assert attempts == [0, 1, 2]
+    assert dead.message_id == str(request.message_id)
+    assert dead.headers[ATTEMPT_HEADER] == 2
+    assert RequestCode.model_validate_json(dead.body) == request
+    work = await channel.declare_queue(AUTH_QUEUE, passive=True)
+    assert work.declaration_result.message_count == 0
 
 
 async def test_outbox_relay_publishes_pending_events_once_and_clears_them(

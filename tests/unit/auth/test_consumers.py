@@ -8,12 +8,13 @@ from typing import Any, cast
 import pytest
 from faststream.rabbit import RabbitBroker, TestRabbitBroker
 from helpdesk_auth.admin import UserAdmin
-from helpdesk_auth.consumers import MAX_RETRIES, build_router
+from helpdesk_auth.consumers import TRANSIENT, build_router
 from helpdesk_auth.errors import StoreConflictError
 from helpdesk_auth.signin import SignIn
 from helpdesk_contracts import topology
 from helpdesk_contracts.auth.v1 import RequestCode, VerifyCode
-from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER, Publisher
+from helpdesk_runtime.broker import ATTEMPT_HEADER, rabbit_exchange
+from helpdesk_runtime.retry import DEFAULT_RETRY_LIMIT, Retry
 from pymongo.errors import AutoReconnect
 
 from tests.unit.fakes import RecordingPublisher
@@ -35,7 +36,7 @@ class FailingSignIn:
 def make_broker(signin: FailingSignIn, publisher: RecordingPublisher) -> RabbitBroker:
     broker = RabbitBroker()
     router = build_router(
-        cast(SignIn, signin), cast(UserAdmin, object()), cast(Publisher, publisher)
+        cast(SignIn, signin), cast(UserAdmin, object()), Retry(publisher, TRANSIENT)
     )
     broker.include_router(router)
     return broker
@@ -54,7 +55,7 @@ async def test_a_transient_failure_is_retried_after_a_delay(error: Exception) ->
     async with TestRabbitBroker(broker) as test_broker:
         await test_broker.publish(
             body(),
-            exchange=topology.COMMANDS,
+            exchange=rabbit_exchange(topology.COMMANDS),
             routing_key=RequestCode.routing_key,
             headers={ATTEMPT_HEADER: 2},
         )
@@ -69,9 +70,9 @@ async def test_a_failure_that_outlasts_the_retries_propagates_to_the_dead_letter
         with pytest.raises(AutoReconnect):
             await test_broker.publish(
                 body(),
-                exchange=topology.COMMANDS,
+                exchange=rabbit_exchange(topology.COMMANDS),
                 routing_key=RequestCode.routing_key,
-                headers={ATTEMPT_HEADER: MAX_RETRIES},
+                headers={ATTEMPT_HEADER: DEFAULT_RETRY_LIMIT},
             )
     assert publisher.retries == []
 
@@ -82,6 +83,8 @@ async def test_other_errors_are_not_retried() -> None:
     async with TestRabbitBroker(broker) as test_broker:
         with pytest.raises(ValueError, match="a bug"):
             await test_broker.publish(
-                body(), exchange=topology.COMMANDS, routing_key=RequestCode.routing_key
+                body(),
+                exchange=rabbit_exchange(topology.COMMANDS),
+                routing_key=RequestCode.routing_key,
             )
     assert publisher.retries == []

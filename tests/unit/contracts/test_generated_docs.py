@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpdesk_contracts import docs
 from helpdesk_contracts.catalog import MESSAGES
+from helpdesk_runtime import docs
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
@@ -14,7 +14,7 @@ DOCS = Path(__file__).resolve().parents[3] / "docs"
 def test_committed_docs_match_the_code() -> None:
     problems = docs.drift(DOCS)
     assert not problems, (
-        "generated docs are stale; run `uv run python -m helpdesk_contracts.docs`:\n"
+        "generated docs are stale; run `uv run python -m helpdesk_runtime.docs`:\n"
         + "\n".join(problems)
     )
 

@@ -24,11 +24,11 @@ def test_work_queues_are_quorum_with_delivery_limit_and_dead_lettering() -> None
         "mailer", next(m for m in MESSAGES if m.routing_key == "ticket.submitted.v1")
     )
     assert queue.name == "mailer.ticket.submitted.v1"
-    assert queue.arguments["x-queue-type"] == "quorum"
+    assert queue.quorum
     assert queue.arguments["x-delivery-limit"] == topology.DELIVERY_LIMIT
     assert queue.arguments["x-dead-letter-exchange"] == topology.DLX_NAME
     assert queue.arguments["x-dead-letter-routing-key"] == queue.name
-    assert queue.durable
+    assert queue.arguments["x-dead-letter-strategy"] == "at-least-once"
 
 
 def test_every_work_queue_has_a_dead_letter_queue_and_a_redelivery_binding() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from helpdesk_contracts.ticket.v1 import Category, TicketStatus
 from helpdesk_gateway.domain.report import build_report, percentile, period_bounds
@@ -98,3 +99,23 @@ def test_nearest_rank_percentile() -> None:
 def test_until_is_inclusive() -> None:
     start, end = period_bounds(date(2026, 11, 1), date(2026, 11, 30))
     assert (end - start).days == 30
+
+
+def test_days_are_cut_in_the_display_time_zone() -> None:
+    """Users see Moscow time: a ticket sent at 01:30 on Monday 7 December in Moscow (22:30 UTC
+    on Sunday 6 December) belongs to that Monday's period and week, not to the week before."""
+    moscow = ZoneInfo("Europe/Moscow")
+    start, end = period_bounds(date(2026, 12, 7), date(2026, 12, 13), moscow)
+    assert start == datetime(2026, 12, 6, 21, 0, tzinfo=UTC)
+    assert end == datetime(2026, 12, 13, 21, 0, tzinfo=UTC)
+    late = ticket(submitted_at=datetime(2026, 12, 6, 22, 30, tzinfo=UTC))
+    assert start <= late.submitted_at < end
+    report = build_report([late], date(2026, 12, 7), date(2026, 12, 13), moscow)
+    assert report["period"] == {
+        "since": "2026-12-07",
+        "until": "2026-12-13",
+        "timezone": "Europe/Moscow",
+    }
+    assert report["by_week"] == [{"week": "2026-W50", "tickets": 1}]
+    in_utc = build_report([late], date(2026, 11, 30), date(2026, 12, 6))
+    assert in_utc["by_week"] == [{"week": "2026-W49", "tickets": 1}]

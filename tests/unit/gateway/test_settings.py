@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpdesk_contracts.runtime.settings import InfraSettings
 from helpdesk_gateway.settings import GatewaySettings
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import ValidationError
 
 
@@ -19,7 +19,8 @@ def test_defaults_follow_telegram_and_infra_manager(monkeypatch: pytest.MonkeyPa
     settings = GatewaySettings()
     assert settings.telegram_api_base == "https://api.telegram.org"
     assert settings.mode == "polling"
-    assert settings.attachment_max_bytes == 2 * 1024 * 1024
+    # Under InfraManager's default "2 MB" whichever megabyte it means, with a margin.
+    assert 1_800_000 <= settings.attachment_max_bytes < 2_000_000
     assert settings.max_photos == 10
     assert "abc" not in repr(settings)
 

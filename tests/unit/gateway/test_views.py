@@ -66,6 +66,18 @@ def test_refusals_say_how_long_to_wait_and_how_many_attempts_are_left() -> None:
         telegram_user_id=1, chat_id=1, reason=RejectReason.WRONG_CODE, attempts_left=2
     )
     assert reject_text(EN, wrong) == "Wrong code. 2 attempts left."
+    locked = CodeRejected(
+        telegram_user_id=1,
+        chat_id=1,
+        reason=RejectReason.TOO_MANY_ATTEMPTS,
+        attempts_left=0,
+        retry_after_seconds=38,
+    )
+    # The cooldown is stated, not contradicted by "write your email again" straight away.
+    assert reject_text(RU, locked) == (
+        "Слишком много неверных попыток, этот код больше не действует. Новый код можно "
+        "запросить через 38 с: тогда введите рабочую почту ещё раз."
+    )
 
 
 def test_durations_round_up() -> None:

@@ -22,17 +22,50 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     return int(exit_.value.code or 0), out, err
 
 
-def test_parse_prints_what_an_operator_tunes_rules_with(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(["parse", str(CORPUS / "04-resolved-utf8-base64.eml")], capsys)
+def test_parse_prints_what_an_operator_tunes_rules_with(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INBOX_TRUSTED_SENDERS", "im@example.com")
+    code, out, _ = run_cli(
+        ["parse", str(CORPUS / "04-resolved-utf8-base64.eml"), "--explain"], capsys
+    )
     result = json.loads(out)
     assert code == 0
     assert result["token"] == "TG-EF56AB"
     assert result["number"] == "12348"
     assert (result["status"], result["raw_status"]) == ("resolved", "Выполнена")
     assert result["comment"].startswith("Заменён картридж")
-    assert result["matched_rules"]["status"] == "status-line"
+    assert result["matched_rules"]["status"] == "label:статус"
     assert result["rules"] == "default rules"
+    assert (result["trusted"], result["trust_reason"]) == (
+        True,
+        "im@example.com matches im@example.com",
+    )
+    assert result["decision"]["action"] == "announce"
+    assert result["decision"]["status"] == "resolved"
+    assert result["explain"][0] == "sender: trusted (im@example.com matches im@example.com)"
+    assert any("status name 'resolved:выполнена'" in line for line in result["explain"])
     assert "text" not in result
+
+
+def test_parse_says_why_a_sender_is_not_trusted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("INBOX_TRUSTED_SENDERS", raising=False)
+    mail = CORPUS / "04-resolved-utf8-base64.eml"
+    _, out, _ = run_cli(["parse", str(mail)], capsys)
+    unset = json.loads(out)
+    _, out, _ = run_cli(["parse", str(mail), "--trusted-senders", "@itsm.example.com"], capsys)
+    other = json.loads(out)
+
+    assert unset["trusted"] is False
+    assert "INBOX_TRUSTED_SENDERS is not set" in unset["trust_reason"]
+    assert other["trust_reason"] == "im@example.com is not in INBOX_TRUSTED_SENDERS"
+    assert other["decision"] == {
+        "action": "quarantine",
+        "reason": "untrusted_sender",
+        "detail": "im@example.com is not in INBOX_TRUSTED_SENDERS",
+    }
 
 
 def test_parse_with_a_rules_file_and_the_text(
@@ -40,8 +73,8 @@ def test_parse_with_a_rules_file_and_the_text(
 ) -> None:
     rules = tmp_path / "rules.toml"
     rules.write_text(
-        "token = 'TG-[0-9A-Z]{6}'\nnumber = []\nstatus_name = []\n"
-        "[[status]]\nname = 'only'\npattern = 'Статус: (?P<status>.+)'\n",
+        "token = 'TG-[0-9A-Z]{6}'\nnumber = []\n[vocabulary]\nlabels = ['статус']\n"
+        "separators = [':']\n[[phrase]]\nstatus = 'resolved'\nnames = ['готово']\n",
         "utf-8",
     )
     mail = CORPUS / "16-unknown-status.eml"
@@ -57,7 +90,11 @@ def test_parse_reports_a_bad_rules_file_or_a_missing_mail(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "rules.toml"
-    bad.write_text("token = '(unclosed'\nnumber = []\nstatus = []\nstatus_name = []\n", "utf-8")
+    bad.write_text(
+        "token = '(unclosed'\nnumber = []\n[vocabulary]\nlabels = ['a']\nseparators = [':']\n"
+        "[[phrase]]\nstatus = 'resolved'\nnames = ['b']\n",
+        "utf-8",
+    )
     code, out, err = run_cli(
         ["parse", str(CORPUS / "01-registered-utf8.eml"), "--rules", str(bad)], capsys
     )

@@ -9,10 +9,11 @@ from typing import Any, cast
 import pytest
 from faststream.rabbit import RabbitBroker, TestRabbitBroker
 from helpdesk_contracts import topology
-from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER, Publisher
 from helpdesk_contracts.ticket.v1 import TicketEmailed
 from helpdesk_inbox.adapters.links import LinkStore
-from helpdesk_inbox.consumers import MAX_RETRIES, build_router
+from helpdesk_inbox.consumers import TRANSIENT, build_router
+from helpdesk_runtime.broker import ATTEMPT_HEADER, rabbit_exchange
+from helpdesk_runtime.retry import DEFAULT_RETRY_LIMIT, Retry
 from pymongo.errors import AutoReconnect, DuplicateKeyError
 
 from tests.unit.fakes import RecordingPublisher
@@ -38,11 +39,11 @@ class FakeLinks:
 
 async def deliver(links: FakeLinks, publisher: RecordingPublisher, attempt: int = 0) -> None:
     broker = RabbitBroker()
-    broker.include_router(build_router(cast(LinkStore, links), cast(Publisher, publisher)))
+    broker.include_router(build_router(cast(LinkStore, links), Retry(publisher, TRANSIENT)))
     async with TestRabbitBroker(broker) as test_broker:
         await test_broker.publish(
             EVENT.model_dump(mode="json"),
-            exchange=topology.EVENTS,
+            exchange=rabbit_exchange(topology.EVENTS),
             routing_key=TicketEmailed.routing_key,
             headers={ATTEMPT_HEADER: attempt},
         )
@@ -60,12 +61,12 @@ async def test_the_ticket_email_is_learned() -> None:
 async def test_mongo_unreachable_is_retried_later() -> None:
     links, publisher = FakeLinks(AutoReconnect("gone")), RecordingPublisher()
     await deliver(links, publisher, attempt=1)
-    assert publisher.retries == [(topology.queue_name("inbox", TicketEmailed), 10.0)]
+    assert publisher.retries == [(topology.queue_name("inbox", TicketEmailed), 5)]
 
 
 @pytest.mark.parametrize(
     ("error", "attempt"),
-    [(AutoReconnect("still gone"), MAX_RETRIES), (DuplicateKeyError("reference taken"), 0)],
+    [(AutoReconnect("still gone"), DEFAULT_RETRY_LIMIT), (DuplicateKeyError("reference taken"), 0)],
 )
 async def test_lasting_failures_go_to_the_dead_letter_queue(error: Exception, attempt: int) -> None:
     links, publisher = FakeLinks(error), RecordingPublisher()

@@ -2,6 +2,9 @@
 
 Every `corpus/NAME.eml` has a `corpus/NAME.json`:
     about             what the mail is and what it tests
+    verdict           what the inbox does with it, with its sender judged against TRUSTED and
+                      its token, reply headers or number taken as naming a known ticket:
+                      "announce:<status>" or "quarantine:<reason>"
     expect            fields of the parse (as `parse` prints them) that must be equal
     problems_include  problem strings that must be reported (others may be too)
     text_contains / text_excludes
@@ -13,15 +16,21 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpdesk_inbox.cli import would_decide
 from helpdesk_inbox.parse import parse_message
 from helpdesk_inbox.rules import Rules, load_rules
+from helpdesk_inbox.trust import SenderPolicy
 
 CORPUS = Path(__file__).parent / "corpus"
 MAILS = sorted(CORPUS.glob("*.eml"))
+TRUSTED = SenderPolicy(senders=("im@example.com", "@itsm.example.com"))
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+"""The corpus is dated late 2026; a mail dated further ahead than NOW tests the future Date."""
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +44,18 @@ def spec_of(mail: Path) -> dict[str, Any]:
 
 
 def test_the_corpus_is_complete() -> None:
-    assert len(MAILS) >= 25
+    assert len(MAILS) >= 30
     assert sorted(CORPUS.glob("*.json")) == [m.with_suffix(".json") for m in MAILS]
 
 
 @pytest.mark.parametrize("mail", MAILS, ids=[m.stem for m in MAILS])
 def test_mail_parses_as_expected(mail: Path, rules: Rules) -> None:
     spec = spec_of(mail)
-    parsed = parse_message(mail.read_bytes(), rules)
+    parsed = parse_message(mail.read_bytes(), rules, now=NOW)
     seen = parsed.model_dump(mode="json")
+    decision = would_decide(parsed, TRUSTED.judge(parsed.from_addresses, parsed.auth_results))
+    verdict = f"{decision['action']}:{decision.get('status') or decision.get('reason')}"
+    assert verdict == spec["verdict"], (spec["about"], decision)
 
     got = {field: seen[field] for field in spec["expect"]}
     assert got == spec["expect"], spec["about"]

@@ -17,11 +17,13 @@ from helpdesk_inbox.correlate import (
     decide,
 )
 from helpdesk_inbox.parse import ParsedMail
+from helpdesk_inbox.trust import Trust
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 GRACE = timedelta(hours=1)
 A = LinkedTicket("6745a1f2c3d4e5f601234560", "TG-AAAAAA")
 B = LinkedTicket("6745a1f2c3d4e5f601234561", "TG-BBBBBB")
+TRUSTED = Trust(True, "im@example.com matches im@example.com")
 
 
 def mail(**fields: object) -> ParsedMail:
@@ -36,7 +38,7 @@ def mail(**fields: object) -> ParsedMail:
 
 
 def run(parsed: ParsedMail, found: Lookups, first_seen: datetime | None = None) -> Decision:
-    return decide(parsed, found, first_seen=first_seen, now=NOW, match_grace=GRACE)
+    return decide(parsed, found, trust=TRUSTED, first_seen=first_seen, now=NOW, match_grace=GRACE)
 
 
 def test_the_token_comes_first() -> None:
@@ -75,7 +77,10 @@ def test_mail_that_may_match_later_is_deferred_for_the_grace_period(
     assert isinstance(run(parsed, Lookups(), first_seen=NOW - GRACE / 2), Defer)
     late = run(parsed, Lookups(), first_seen=NOW - GRACE)
     assert isinstance(late, Quarantine)
-    assert late.reason is UnmatchedReason.NO_MATCH
+    number_only = "number" in hint
+    assert late.reason is (
+        UnmatchedReason.UNKNOWN_NUMBER if number_only else UnmatchedReason.NO_MATCH
+    )
 
 
 def test_mail_with_nothing_to_match_is_quarantined_at_once() -> None:
@@ -110,3 +115,26 @@ def test_a_matched_mail_without_a_status_is_quarantined_but_still_links_its_numb
         ticket=A,
         link_number="12345",
     )
+
+
+def test_an_untrusted_sender_never_reaches_a_ticket_even_with_its_token() -> None:
+    parsed = mail(token="TG-AAAAAA", number="12345", status=TicketStatus.RESOLVED)
+    decision = decide(
+        parsed,
+        Lookups(by_token=A, by_number=A),
+        trust=Trust(False, "eve@example.com is not in INBOX_TRUSTED_SENDERS"),
+        first_seen=None,
+        now=NOW,
+        match_grace=GRACE,
+    )
+    assert decision == Quarantine(
+        UnmatchedReason.UNTRUSTED_SENDER, "eve@example.com is not in INBOX_TRUSTED_SENDERS"
+    )
+
+
+def test_a_number_never_linked_is_quarantined_as_unknown_after_the_grace() -> None:
+    parsed = mail(number="12345")
+    assert isinstance(run(parsed, Lookups()), Defer)
+    decision = run(parsed, Lookups(), first_seen=NOW - GRACE)
+    assert isinstance(decision, Quarantine)
+    assert decision.reason is UnmatchedReason.UNKNOWN_NUMBER

@@ -61,7 +61,7 @@ def test_html_blocks_become_lines_and_quotes_are_marked() -> None:
     )
     assert html_to_text(html) == (
         "Статус: В работе\nИсполнитель: Петров\n\nПервый абзац\nвторая строка\n\n"
-        "Второй абзац\n\nНомер 12345\n\n> Старое: Закрыта\n\n> > Совсем старое\n\n"
+        "Второй абзац\n\nНомер | 12345\n\n> Старое: Закрыта\n\n> > Совсем старое\n\n"
         "<не тег> & №5"
     )
 
@@ -84,3 +84,19 @@ def test_a_long_comment_is_cut_to_what_the_contract_allows(rules: Rules) -> None
     assert parsed.status == "resolved"
     assert parsed.comment is not None
     assert len(parsed.comment) == 4000
+
+
+def test_a_mail_too_deep_to_parse_still_says_who_sent_it() -> None:
+    nested = b"".join(
+        f"--b{d}\nContent-Type: multipart/mixed; boundary=b{d + 1}\n\n".encode()
+        for d in range(3000)
+    )
+    raw = (
+        b"From: InfraManager <im@example.com>\nSubject: [TG-7F3A2C] x\n"
+        b"Content-Type: multipart/mixed; boundary=b0\n\n" + nested
+    )
+    parsed = parse_message(raw, load_rules())
+
+    assert parsed.problems[0].startswith("parse-error:")
+    assert parsed.from_addresses == ("im@example.com",)
+    assert (parsed.token, parsed.status) == ("TG-7F3A2C", None)

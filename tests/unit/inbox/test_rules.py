@@ -26,15 +26,15 @@ def defaults() -> dict[str, object]:
 def test_the_shipped_rules_load() -> None:
     rules = load_rules()
     assert rules.source == "default rules"
-    assert [r.name for r in rules.numbers] == ["im-cl", "numero", "ticket-number"]
-    assert {s.status for s in rules.status_names} == set(TicketStatus) - {TicketStatus.UNKNOWN}
+    assert [r.name for r in rules.numbers][:3] == ["im-cl", "numero", "ticket-number"]
+    assert {p.status for p in rules.phrases} == set(TicketStatus) - {TicketStatus.UNKNOWN}
 
 
-def test_a_rules_file_maps_a_customer_status(tmp_path: Path) -> None:
+def test_an_operator_adds_a_customer_status_name_without_a_release(tmp_path: Path) -> None:
     data = defaults()
-    names = data["status_name"]
-    assert isinstance(names, list)
-    names.insert(0, {"name": "contractor", "pattern": "подрядчик", "status": "waiting"})
+    phrases = data["phrase"]
+    assert isinstance(phrases, list)
+    phrases.insert(0, {"status": "waiting", "names": ["передан\\w*\\s+подрядчику"]})
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
 
@@ -44,34 +44,52 @@ def test_a_rules_file_maps_a_customer_status(tmp_path: Path) -> None:
     assert (before.status, before.raw_status) == (TicketStatus.UNKNOWN, "Передана подрядчику")
     assert (after.status, after.matched_rules["status_name"]) == (
         TicketStatus.WAITING,
-        "contractor",
+        "waiting:передана подрядчику",
     )
+
+
+def test_an_operator_adds_a_label_and_a_separator(tmp_path: Path) -> None:
+    data = defaults()
+    vocabulary = data["vocabulary"]
+    assert isinstance(vocabulary, dict)
+    vocabulary["labels"] = [*vocabulary["labels"], "этап"]
+    vocabulary["separators"] = [*vocabulary["separators"], "::"]
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    mail = MAIL.replace("Статус: Передана подрядчику".encode(), "Этап :: Выполнена".encode())
+
+    assert parse_message(mail, load_rules()).status is None
+    assert parse_message(mail, load_rules(path)).status is TicketStatus.RESOLVED
 
 
 def test_a_toml_rules_file_replaces_the_defaults_as_a_whole(tmp_path: Path) -> None:
     path = tmp_path / "rules.toml"
     path.write_text(
         """
+version = 2
 token = 'REF-[0-9]{4}'
 [[number]]
 name = "ticket"
 pattern = 'ticket (?P<number>\\d+)'
-[[status]]
-name = "state"
-pattern = '^state: (?P<status>.+)$'
-[[status_name]]
-name = "done"
-pattern = 'done'
+[vocabulary]
+labels = ['state']
+separators = [':']
+[[phrase]]
 status = "resolved"
+names = ['done']
 """,
         "utf-8",
     )
-    mail = b"Subject: ticket 77 REF-1234\n\nstate: Done\n"
+    mail = b"Subject: ticket 77 REF-1234\n\nstate: Done\nStatus: closed\n"
 
     parsed = parse_message(mail, load_rules(path))
 
     assert (parsed.token, parsed.number, parsed.status) == ("REF-1234", "77", "resolved")
-    assert parsed.matched_rules == {"number": "ticket", "status": "state", "status_name": "done"}
+    assert parsed.matched_rules == {
+        "number": "ticket",
+        "status": "label:state",
+        "status_name": "resolved:done",
+    }
 
 
 @pytest.mark.parametrize(
@@ -83,12 +101,13 @@ status = "resolved"
             "number rule 'n': the pattern needs a group named (?P<number>...)",
         ),
         (
-            {"status": [{"name": "s", "pattern": "Статус: (.+)"}]},
-            "status rule 's': the pattern needs a group named (?P<status>...)",
+            {"vocabulary": {"labels": ["(статус)"], "separators": [":"]}},
+            "vocabulary.labels[0]: use (?:...) instead of capturing groups",
         ),
+        ({"vocabulary": {"labels": ["статус"], "separators": ["(:"]}}, "separators[0]: bad regex"),
         ({"fallback_charsets": ["utf-8", "klingon"]}, "unknown charset 'klingon'"),
-        ({"status_name": [{"name": "x", "pattern": "y", "status": "archived"}]}, "status"),
-        ({"version": 2}, "version"),
+        ({"phrase": [{"status": "archived", "names": ["y"]}]}, "status"),
+        ({"version": 1}, "version"),
         ({"surprise": 1}, "surprise"),
     ],
 )
@@ -116,26 +135,38 @@ def test_unreadable_or_malformed_files_are_rules_errors(tmp_path: Path) -> None:
         load_rules(broken)
 
 
-def test_a_rule_can_be_limited_to_the_subject(tmp_path: Path) -> None:
-    path = tmp_path / "rules.toml"
-    path.write_text(
-        """
-token = 'TG-[0-9A-Z]{6}'
-number = []
-[[status]]
-name = "subject-only"
-pattern = '^Заявка: (?P<status>\\S+)'
-scope = "subject"
-[[status_name]]
-name = "done"
-pattern = 'готово'
-status = "resolved"
-""",
-        "utf-8",
-    )
+def test_a_number_rule_can_be_limited_to_the_subject(tmp_path: Path) -> None:
+    data = defaults()
+    data["number"] = [{"name": "subject-only", "pattern": "#(?P<number>\\d+)", "scope": "subject"}]
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
     rules = load_rules(path)
-    in_subject = "Subject: Заявка: готово\n\nЗаявка: новая\n".encode()
-    in_body = "Subject: Уведомление\n\nЗаявка: готово\n".encode()
 
-    assert parse_message(in_subject, rules).status == TicketStatus.RESOLVED
-    assert parse_message(in_body, rules).status is None
+    assert parse_message(b"Subject: #123\n\nx\n", rules).number == "123"
+    assert parse_message(b"Subject: x\n\n#123\n", rules).number is None
+
+
+def test_sighup_reload_swaps_the_rules_and_a_bad_file_keeps_the_old_ones(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from helpdesk_inbox.app import reload_rules
+    from helpdesk_inbox.process import MailProcessor
+
+    data = defaults()
+    phrases = data["phrase"]
+    assert isinstance(phrases, list)
+    phrases.insert(0, {"status": "waiting", "names": ["передан\\w*\\s+подрядчику"]})
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    processor = cast(MailProcessor, SimpleNamespace(rules=load_rules()))
+
+    assert reload_rules(processor, path) is True
+    assert parse_message(MAIL, processor.rules).status is TicketStatus.WAITING
+
+    path.write_text("{not json", "utf-8")
+    assert reload_rules(processor, path) is False
+    assert parse_message(MAIL, processor.rules).status is TicketStatus.WAITING
+    assert "rules not reloaded" in caplog.text

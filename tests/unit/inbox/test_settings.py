@@ -10,6 +10,7 @@ REQUIRED = {
     "INBOX_POP3_HOST": "pop.example.com",
     "INBOX_POP3_USER": "helpdesk@example.com",
     "INBOX_POP3_PASSWORD": "s3cret-pop3-password",
+    "INBOX_TRUSTED_SENDERS": "im@example.com, @itsm.example.com",
 }
 
 
@@ -55,3 +56,27 @@ def test_the_size_limit_fits_a_quarantine_document(env: pytest.MonkeyPatch) -> N
     env.setenv("INBOX_MAX_MESSAGE_BYTES", str(20 * 1024 * 1024))
     with pytest.raises(ValidationError, match="max_message_bytes"):
         InboxSettings()
+
+
+def test_trusted_senders_are_required_unless_any_sender_is_trusted_on_purpose(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.delenv("INBOX_TRUSTED_SENDERS")
+    with pytest.raises(ValidationError, match="INBOX_TRUSTED_SENDERS is required"):
+        InboxSettings()
+    env.setenv("INBOX_TRUST_ANY_SENDER", "true")
+    assert InboxSettings().sender_policy().trust_any is True
+
+
+def test_a_bad_trusted_sender_entry_is_named(env: pytest.MonkeyPatch) -> None:
+    env.setenv("INBOX_TRUSTED_SENDERS", "im@example.com, InfraManager")
+    with pytest.raises(ValidationError, match="'InfraManager'"):
+        InboxSettings()
+
+
+def test_the_sender_policy_comes_from_the_environment(env: pytest.MonkeyPatch) -> None:
+    env.setenv("INBOX_REQUIRE_AUTH_RESULTS", "pass")
+    env.setenv("INBOX_AUTH_SERVER_IDS", "MX1.example.com")
+    policy = InboxSettings().sender_policy()
+    assert policy.senders == ("im@example.com", "@itsm.example.com")
+    assert (policy.require_auth_results, policy.auth_server_ids) == ("pass", ("mx1.example.com",))

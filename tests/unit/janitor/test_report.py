@@ -8,7 +8,6 @@ from uuid import uuid4
 import pytest
 from helpdesk_contracts.admin.v1 import Outcome, RunJanitor
 from helpdesk_contracts.janitor.v1 import PurgeCount
-from helpdesk_contracts.runtime.lease import LeaseHolder
 from helpdesk_janitor.policy import KeepReason, Rule
 from helpdesk_janitor.report import (
     RunReport,
@@ -20,6 +19,7 @@ from helpdesk_janitor.report import (
     run_completed,
     run_id_for,
 )
+from helpdesk_runtime.lease import LeaseHolder
 
 STARTED = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 

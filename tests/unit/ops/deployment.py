@@ -9,12 +9,15 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+from helpdesk_harness.services import SERVICES
 from pydantic_settings import BaseSettings
 
-from tests.support.services import REPO_ROOT, SERVICES
+from tests.support import REPO_ROOT
 
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+SECRETS_EXAMPLE = REPO_ROOT / "deploy" / "secrets.example"
 
 _ASSIGNMENT = re.compile(r"^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
 
@@ -86,3 +89,22 @@ def read_env_example(path: Path = ENV_EXAMPLE) -> EnvExample:
 def compose_variables(text: str) -> set[str]:
     """Names interpolated into a compose file (`${NAME}`, `${NAME:-x}`, `${NAME:?msg}`)."""
     return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", text))
+
+
+def compose_secrets(service: str) -> dict[str, str]:
+    """The secrets compose mounts into `service`: environment variable -> its dev value.
+
+    A secret mounted at /run/secrets/<target> is read as the variable TARGET; the dev value is
+    the file of the same source name in deploy/secrets.example.
+    """
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    files = compose.get("secrets", {})
+    mounted: dict[str, str] = {}
+    for entry in compose["services"][service].get("secrets", []):
+        source, target = (
+            (entry, entry) if isinstance(entry, str) else (entry["source"], entry["target"])
+        )
+        path = files[source]["file"]
+        assert path == f"${{HELPDESK_SECRETS_DIR:-./secrets}}/{source}", path
+        mounted[target.upper()] = (SECRETS_EXAMPLE / source).read_text().strip()
+    return mounted

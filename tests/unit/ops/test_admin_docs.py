@@ -6,7 +6,7 @@ from helpdesk_admin.cli import OUTCOME_EXIT, ExitCode, app
 from helpdesk_contracts.admin.v1 import Outcome
 from typer.testing import CliRunner
 
-from tests.support.services import REPO_ROOT
+from tests.support import REPO_ROOT
 
 OPERATIONS = REPO_ROOT / "docs" / "operations.md"
 

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
-from helpdesk_contracts.runtime.config import (
+from helpdesk_runtime.config import (
     EX_CONFIG,
     env_variables,
     is_placeholder,
     load_settings,
     settings_problems,
 )
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tests.support.services import REPO_ROOT
+from tests.support import REPO_ROOT
 
 
 class DemoSettings(BaseSettings):
@@ -118,16 +119,15 @@ def test_env_variables_include_the_shared_ones_under_their_prefix() -> None:
     assert names["HELPDESK_RABBIT_URL"].secret
 
 
-def test_the_process_exits_78_with_one_line_per_problem() -> None:
-    """What an operator sees in `docker logs`: the program, then one line per variable."""
+def _load_demo_settings(**extra_env: str) -> subprocess.CompletedProcess[str]:
     code = (
-        "from helpdesk_contracts.runtime.config import load_settings\n"
+        "from helpdesk_runtime.config import load_settings\n"
         "from tests.unit.ops.test_config import DemoSettings\n"
         "load_settings(DemoSettings, program='helpdesk-demo')\n"
     )
-    env = {"PATH": "/usr/bin:/bin", "DEMO_TOKEN": "CHANGE_ME", "DEMO_HOST": "mail"}
+    env = {"PATH": "/usr/bin:/bin", "DEMO_TOKEN": "CHANGE_ME", "DEMO_HOST": "mail", **extra_env}
     env["HELPDESK_MONGO_URL"] = "mongodb://user:hunter2-secret@db/"
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code],
         cwd=REPO_ROOT,
         env=env,
@@ -136,10 +136,29 @@ def test_the_process_exits_78_with_one_line_per_problem() -> None:
         timeout=60,
         check=False,
     )
+
+
+def test_the_process_exits_78_with_one_text_line_per_problem() -> None:
+    """What an operator reads in a terminal: the program, then one line per variable."""
+    done = _load_demo_settings(HELPDESK_LOG_FORMAT="text")
     assert done.returncode == EX_CONFIG
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
         "helpdesk-demo: cannot start, fix these settings (environment or /run/secrets):",
         "helpdesk-demo: DEMO_TOKEN: still a placeholder value; set the real one",
     ]
+    assert "hunter2" not in done.stderr
+
+
+def test_with_json_logs_the_process_exits_78_with_one_json_line() -> None:
+    """What a log collector reads from `docker logs` (JSON is the default): one JSON line."""
+    done = _load_demo_settings()
+    assert done.returncode == EX_CONFIG
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert line["level"] == "critical" and line["service"] == "demo"
+    assert line["message"].startswith("cannot start, fix these settings")
+    assert line["problems"] == ["DEMO_TOKEN: still a placeholder value; set the real one"]
     assert "hunter2" not in done.stderr

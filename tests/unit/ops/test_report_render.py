@@ -30,7 +30,7 @@ from helpdesk_gateway.domain.tickets import EmailState, Rating, StatusEntry, Tic
 # 90 minutes -> median 600 s, p90 (nearest rank) 5400 s; resolution after 25 h, 25 h and
 # 200000 s -> median 90000 s ("1 d 1 h"), p90 200000 s ("2 d 7 h"); ratings 2, 4, 5.
 FIGURES: dict[str, Any] = {
-    "period": {"since": "2026-11-02", "until": "2026-11-15"},
+    "period": {"since": "2026-11-02", "until": "2026-11-15", "timezone": "Europe/Moscow"},
     "tickets": 5,
     "by_category": [
         {
@@ -87,7 +87,7 @@ def test_durations_read_like_a_person_would_say_them(seconds: float | None, show
 
 def test_markdown_has_every_figure_in_its_table(report: Report) -> None:
     text = render_markdown(report)
-    assert text.startswith("# Helpdesk report 2026-11-02 – 2026-11-15\n")
+    assert text.startswith("# Helpdesk report 2026-11-02 – 2026-11-15 (Europe/Moscow)\n")
     assert "Tickets submitted: **5**" in text
     assert "| Принтеры › Не печатает | printers.not_printing | 3 | 2 | 4.50 |" in text
     assert "| <script>alert(1)</script> Wi-Fi | net.wifi | 2 | 1 | 2.00 |" in text
@@ -108,6 +108,7 @@ def test_csv_is_one_figure_per_row(report: Report) -> None:
     expected = {
         ("period", "", "", "since", "2026-11-02"),
         ("period", "", "", "until", "2026-11-15"),
+        ("period", "", "", "timezone", "Europe/Moscow"),
         ("summary", "", "", "tickets", "5"),
         ("category", "printers.not_printing", "Принтеры › Не печатает", "tickets", "3"),
         ("category", "printers.not_printing", "Принтеры › Не печатает", "rated", "2"),

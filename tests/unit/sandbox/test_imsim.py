@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,11 +15,13 @@ from helpdesk_inbox.parse import parse_message
 from helpdesk_inbox.rules import load_rules
 from helpdesk_sandbox.imsim import (
     STEPS,
+    WORDINGS,
     SimConfig,
     Simulator,
     Step,
     TicketMail,
     build_notification,
+    notification_body,
     read_ticket,
     style_for,
 )
@@ -68,7 +71,7 @@ def test_styles_vary_over_a_few_tickets() -> None:
         style_for(1, "latin-1")
 
 
-@pytest.mark.parametrize("number", range(12345, 12351))
+@pytest.mark.parametrize("number", range(12345, 12357))
 @pytest.mark.parametrize("step", STEPS)
 def test_the_inbox_reads_every_notification(number: int, step: Step) -> None:
     style = style_for(number)
@@ -87,6 +90,20 @@ def test_the_inbox_reads_every_notification(number: int, step: Step) -> None:
         assert parsed.reply_to_ids == replies
     if step is Step.RESOLVED:
         assert parsed.comment == "Проблема устранена, проверьте, пожалуйста."
+
+
+def test_wordings_rotate_over_consecutive_tickets() -> None:
+    def wording(step: Step, number: int) -> str:
+        body = notification_body(TICKET, step, number, style_for(number, "utf-8"))
+        return re.sub(r"\d+", "N", body)
+
+    seen = {step: {wording(step, n) for n in range(12345, 12357)} for step in STEPS}
+    assert {step: len(texts) for step, texts in seen.items()} == {
+        step: len(WORDINGS[step]) for step in STEPS
+    }
+    resolved = "\n".join(seen[Step.RESOLVED])
+    for text in ("Статус заявки", "Новое состояние —", "has been resolved", "Текущее состояние"):
+        assert text in resolved
 
 
 def test_notification_is_in_the_declared_charset() -> None:

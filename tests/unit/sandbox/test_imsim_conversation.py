@@ -110,5 +110,5 @@ def test_reopen_and_cancel_are_honoured(tmp_path: Path) -> None:
     sim.scan(now=40.0)
     sim.deliver_due(50.0)
     [cancelled] = newest(maildir, seen)
-    assert cancelled.status is TicketStatus.REJECTED
+    assert cancelled.status is TicketStatus.CANCELLED
     assert cancelled.raw_status == "Отменена"

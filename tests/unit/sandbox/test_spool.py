@@ -8,10 +8,10 @@ from typing import Literal
 
 import pytest
 from helpdesk_contracts.mail.v1 import MailTemplate, SendMail
+from helpdesk_harness.spool import SmtpSpool
 from helpdesk_mailer.compose import ComposeConfig, compose_mail
 from helpdesk_mailer.settings import MailerSettings
 from helpdesk_mailer.templates import Templates
-from helpdesk_sandbox.spool import SmtpSpool
 
 EMPLOYEE = "maria.ivanova@example.com"
 

@@ -15,6 +15,8 @@ class UnmatchedReason(StrEnum):
     UNPARSEABLE = "unparseable"  # broken MIME or no usable text
     TOO_LARGE = "too_large"  # over the size limit; only headers were read
     AMBIGUOUS = "ambiguous"  # mentions several of our tickets
+    UNTRUSTED_SENDER = "untrusted_sender"  # not from InfraManager: never changes a ticket
+    UNKNOWN_NUMBER = "unknown_number"  # only an InfraManager number, never linked to a ticket
 
 
 class InboxMessageUnmatched(Event):

@@ -20,6 +20,9 @@ from helpdesk_contracts.base import (
 
 MAX_DESCRIPTION_LENGTH = 4000
 MAX_ATTACHMENTS = 10
+ATTACHMENT_MAX_BYTES = 1_900_000
+"""Default cap of one photo as emailed. InfraManager drops attachments over "2 MB" by default
+without saying which megabyte: this stays under 2 000 000 bytes (and 2 MiB) with a margin."""
 MAX_LOCATION_LENGTH = 200
 MAX_COMMENT_LENGTH = 1000
 
@@ -141,12 +144,18 @@ class TicketEmailFailed(Event):
 
 
 class TicketStatus(StrEnum):
+    """What InfraManager says about a ticket. Values may be added within v1 (on_approval,
+    cancelled and reopened were): a consumer shows a value it does not know as `unknown`."""
+
     REGISTERED = "registered"
     IN_PROGRESS = "in_progress"
-    WAITING = "waiting"
+    WAITING = "waiting"  # waiting for the requester (an answer, a clarification)
+    ON_APPROVAL = "on_approval"
     RESOLVED = "resolved"
     CLOSED = "closed"
     REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    REOPENED = "reopened"
     UNKNOWN = "unknown"
 
 
@@ -170,7 +179,9 @@ class TicketStatusChanged(Event):
         default=None, description="Executor's comment or solution text.", examples=[None]
     )
     changed_at: AwareDatetime = Field(
-        description="The notification email's date.", examples=["2026-11-26T10:31:00Z"]
+        description="When the inbox received the notification (mailbox order): statuses are "
+        "ordered by it. The mail's own Date header is not trusted for order.",
+        examples=["2026-11-26T10:31:00Z"],
     )
     source_email_id: Annotated[str, StringConstraints(max_length=998)] | None = Field(
         default=None, description="Message-ID of the notification email.", examples=[None]
@@ -370,6 +381,7 @@ class TicketCancelRequested(Event):
 
 # Re-exported for consumers that build requesters from the auth profile.
 __all__ = [
+    "ATTACHMENT_MAX_BYTES",
     "MAX_ATTACHMENTS",
     "MAX_COMMENT_LENGTH",
     "MAX_CONVERSATION_FILES",

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.config import load_settings
-from helpdesk_contracts.runtime.outbox import OutboxRelay
-from helpdesk_contracts.runtime.service import (
+from helpdesk_runtime.config import load_settings
+from helpdesk_runtime.outbox import OutboxRelay
+from helpdesk_runtime.service import (
     ServiceRuntime,
     create_runtime,
     create_service_app,
@@ -19,7 +19,7 @@ from helpdesk_contracts.runtime.service import (
 from helpdesk_auth.adapters.ldap import LdapDirectory
 from helpdesk_auth.adapters.store import AuthStore
 from helpdesk_auth.admin import UserAdmin
-from helpdesk_auth.consumers import build_router
+from helpdesk_auth.consumers import TRANSIENT, build_router
 from helpdesk_auth.limits import LimitPolicy
 from helpdesk_auth.recheck import DirectoryRecheck
 from helpdesk_auth.settings import AuthSettings
@@ -81,7 +81,7 @@ def build(settings: AuthSettings, *, clock: Clock = utc_now) -> AuthService:
     runtime.stoppers.append(relay.stop)
     app = create_service_app(
         runtime,
-        routers=[build_router(signin, admin, runtime.publisher)],
+        routers=[build_router(signin, admin, runtime.retry(TRANSIENT))],
         setup=store.create_indexes,
     )
     return AuthService(app, runtime, store, signin, admin, recheck, relay)
@@ -93,4 +93,4 @@ def create_app(settings: AuthSettings | None = None) -> FastStream:
 
 
 def main() -> None:
-    run(create_app(load_settings(AuthSettings, program="helpdesk-auth")))
+    run(lambda: create_app(load_settings(AuthSettings, program="helpdesk-auth")))

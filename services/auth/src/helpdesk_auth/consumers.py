@@ -1,14 +1,12 @@
 """Auth's subscribers: each parses its contract and calls one use case.
 
-A use case that hit a transient failure (MongoDB unreachable, a document that kept changing,
-a publish that was not confirmed in time) is retried through a delay tier; the message is
-acked only once the copy is queued. After `MAX_RETRIES` the error propagates and the broker
-dead-letters the message for an operator.
+A use case that hit a transient failure (`TRANSIENT`: MongoDB unreachable, a document that kept
+changing, a publish that was not confirmed in time) is retried by the runtime's one retry rule
+(`helpdesk_runtime.retry`), then dead-lettered for an operator.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from faststream.rabbit import RabbitRouter
@@ -18,40 +16,26 @@ from helpdesk_contracts.admin.v1 import DeleteUser, LookupUser, RevokeUser
 from helpdesk_contracts.auth.v1 import RequestCode, VerifyCode
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import MailFailed
-from helpdesk_contracts.runtime.broker import Publisher, attempt_of, subscriber
+from helpdesk_runtime.broker import subscriber
+from helpdesk_runtime.optimistic import ConflictError
+from helpdesk_runtime.retry import Retry
 from pymongo.errors import ConnectionFailure
 
 from helpdesk_auth.admin import UserAdmin
-from helpdesk_auth.errors import StoreConflictError
 from helpdesk_auth.signin import SignIn
 
-logger = logging.getLogger("helpdesk.auth.consumers")
-
 SERVICE: topology.Consumer = "auth"
-MAX_RETRIES = 8
-RETRY_DELAYS_SECONDS = (1, 5, 30, 120, 600)
+TRANSIENT: tuple[type[Exception], ...] = (ConnectionFailure, ConflictError, TimeoutError)
+"""`ConflictError` covers `StoreConflictError` (a claim race) and the optimistic loops."""
 
 
-def build_router(signin: SignIn, admin: UserAdmin, publisher: Publisher) -> RabbitRouter:
+def build_router(signin: SignIn, admin: UserAdmin, retry: Retry) -> RabbitRouter:
     router = RabbitRouter()
 
     async def guarded(
         raw: RabbitMessage, contract: type[Message], work: Callable[[], Awaitable[None]]
     ) -> None:
-        try:
-            await work()
-        except (ConnectionFailure, StoreConflictError, TimeoutError) as exc:
-            attempt = attempt_of(raw)
-            if attempt >= MAX_RETRIES:
-                raise
-            delay = RETRY_DELAYS_SECONDS[min(attempt, len(RETRY_DELAYS_SECONDS) - 1)]
-            logger.warning(
-                "transient failure; retrying later",
-                extra={"error": type(exc).__name__, "attempt": attempt, "delay_seconds": delay},
-            )
-            await publisher.retry_later(
-                raw, queue=topology.queue_name(SERVICE, contract), delay_seconds=delay
-            )
+        await retry.run(raw, topology.queue_name(SERVICE, contract), work)
 
     @subscriber(router, SERVICE, RequestCode)
     async def on_request_code(body: RequestCode, raw: RabbitMessage) -> None:

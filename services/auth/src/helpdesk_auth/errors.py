@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from helpdesk_runtime.optimistic import ConflictError
+
 
 class AuthError(Exception):
     """Base of every auth error."""
@@ -15,5 +17,5 @@ class StoreUnavailableError(AuthError):
     """MongoDB did not answer; the message is retried later, nothing is lost."""
 
 
-class StoreConflictError(AuthError):
-    """A document kept changing under an optimistic update; the message is retried later."""
+class StoreConflictError(AuthError, ConflictError):
+    """A code claim raced with another delivery of the same request; retried later."""

@@ -29,9 +29,11 @@ from helpdesk_contracts.auth.v1 import (
 )
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import MailFailed, MailTemplate, SendMail
+from helpdesk_runtime.optimistic import CHANGED, Changed, optimistic_update
 
 from helpdesk_auth.adapters.store import CODE_RETENTION, AuthStore, Document
-from helpdesk_auth.codes import code_hash, hashes_equal, new_code, normalise_code_input
+from helpdesk_auth.codes import code_hash, new_code, normalise_code_input
+from helpdesk_auth.codestate import CodeRecord, CodeStatus, judge
 from helpdesk_auth.directory import DirectoryLookup, EntryStatus
 from helpdesk_auth.emails import domain_allowed, email_key, mask_email, normalise_email
 from helpdesk_auth.errors import DirectoryUnavailableError, StoreConflictError
@@ -233,7 +235,7 @@ class SignIn:
                 request_id=request_id,
                 code=code,
             ),
-            "status": "active",
+            "status": CodeStatus.ACTIVE.value,
             "void_reason": None,
             "attempts": 0,
             "max_attempts": self.policy.max_attempts,
@@ -292,71 +294,69 @@ class SignIn:
         if await self.store.attempt(attempt_id) is not None:
             self.notify()
             return
-        for _ in range(OPTIMISTIC_TRIES):
+
+        async def step() -> Changed | None:
             code = await self.store.code(command.telegram_user_id)
             if code is None:
                 await self._no_code(command)
-                return
+                return None
             if attempt_id in code.get("attempt_ids", []):
                 if code.get("used_by") == attempt_id:
                     await self._authorize(code, command)  # finish after a crash
                 self.notify()
-                return
+                return None
             changes, answer = self._judge(code, command)
-            if await self.store.answer_attempt(
+            if not await self.store.answer_attempt(
                 code, attempt_id=attempt_id, changes=changes, answer=answer
             ):
-                if answer is None:
-                    await self._authorize({**code, **changes}, command)
-                else:
-                    logger.info("code refused", extra={"reason": answer.reason.value})
-                self.notify()
-                return
-        raise StoreConflictError("the code kept changing while it was checked")
+                return CHANGED
+            if answer is None:
+                await self._authorize({**code, **changes}, command)
+            else:
+                logger.info("code refused", extra={"reason": answer.reason.value})
+            self.notify()
+            return None
+
+        await optimistic_update(step, what="the code", tries=OPTIMISTIC_TRIES)
 
     def _judge(self, code: Document, command: VerifyCode) -> tuple[Document, CodeRejected | None]:
         """The change an attempt makes to the code and the refusal to send (None: success)."""
-        attempts: int = code["attempts"]
-        max_attempts: int = code["max_attempts"]
-
-        def refuse(reason: RejectReason, attempts_left: int | None = None) -> CodeRejected:
-            return CodeRejected(
-                correlation_id=command.message_id,
-                telegram_user_id=command.telegram_user_id,
-                chat_id=command.chat_id,
-                reason=reason,
-                attempts_left=attempts_left,
-            )
-
-        if code["status"] == "used":
-            return {}, refuse(RejectReason.NO_ACTIVE_CODE)
-        if code["status"] == "void":
-            reason = {
-                "attempts": RejectReason.TOO_MANY_ATTEMPTS,
-                "expired": RejectReason.EXPIRED,
-            }.get(code.get("void_reason") or "", RejectReason.NO_ACTIVE_CODE)
-            return {}, refuse(reason, 0 if reason is RejectReason.TOO_MANY_ATTEMPTS else None)
-        if self.clock() >= code["expires_at"]:
-            return {"status": "void", "void_reason": "expired"}, refuse(RejectReason.EXPIRED)
-
         candidate = normalise_code_input(command.code)
-        if candidate is None:
-            # Not even the shape of a code (a typo, a stray message): no attempt is used up.
-            return {}, refuse(RejectReason.WRONG_CODE, max_attempts - attempts)
-        expected = code_hash(
-            self.policy.pepper,
-            telegram_user_id=command.telegram_user_id,
-            email_key=code["email_key"],
-            request_id=code["request_id"],
-            code=candidate,
+        entered = (
+            None
+            if candidate is None
+            else code_hash(
+                self.policy.pepper,
+                telegram_user_id=command.telegram_user_id,
+                email_key=code["email_key"],
+                request_id=code["request_id"],
+                code=candidate,
+            )
         )
-        if hashes_equal(code["code_hash"], expected) and not code["decoy"]:
-            return {"status": "used", "used_by": str(command.message_id)}, None
-        left = max_attempts - attempts - 1
-        if left <= 0:
-            void: Document = {"attempts": attempts + 1, "status": "void", "void_reason": "attempts"}
-            return void, refuse(RejectReason.TOO_MANY_ATTEMPTS, 0)
-        return {"attempts": attempts + 1}, refuse(RejectReason.WRONG_CODE, left)
+        judgement = judge(
+            CodeRecord.from_doc(code),
+            entered_hash=entered,
+            attempt_id=str(command.message_id),
+            now=self.clock(),
+        )
+        if judgement.refusal is None:
+            return judgement.changes, None
+        retry_after = None
+        if judgement.refusal is RejectReason.TOO_MANY_ATTEMPTS:
+            # A new code can be asked for only after the resend cooldown: say when, so the
+            # employee is not told "write your email again" and then refused.
+            ready = code["created_at"] + self.policy.limits.cooldown
+            wait = int((ready - self.clock()).total_seconds()) + 1
+            retry_after = wait if wait > 0 else None
+        refusal = CodeRejected(
+            correlation_id=command.message_id,
+            telegram_user_id=command.telegram_user_id,
+            chat_id=command.chat_id,
+            reason=judgement.refusal,
+            attempts_left=judgement.attempts_left,
+            retry_after_seconds=retry_after,
+        )
+        return judgement.changes, refusal
 
     async def _no_code(self, command: VerifyCode) -> None:
         await self.store.record_attempt(
@@ -423,7 +423,7 @@ class SignIn:
         if event.template is not MailTemplate.AUTH_CODE or event.correlation_id is None:
             return
         code = await self.store.code_for_mail(str(event.correlation_id))
-        if code is None or code["status"] != "active":
+        if code is None or code["status"] != CodeStatus.ACTIVE:
             return  # an older code, already replaced or used: nothing to tell
         wait = code["created_at"] + timedelta(seconds=self.policy.limits.cooldown_seconds)
         retry_after = int((wait - self.clock()).total_seconds())

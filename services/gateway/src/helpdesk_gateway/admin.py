@@ -92,7 +92,7 @@ async def reload_categories(
 
 
 async def report(ctx: GatewayContext, command: BuildReport) -> AdminCommandCompleted:
-    start, end = period_bounds(command.since, command.until)
+    start, end = period_bounds(command.since, command.until, ctx.timezone)
     tickets = await ctx.tickets.submitted_between(start, end)
-    figures = build_report(tickets, command.since, command.until)
+    figures = build_report(tickets, command.since, command.until, ctx.timezone)
     return completed(command, Outcome.DONE, f"{len(tickets)} tickets", dict(figures))

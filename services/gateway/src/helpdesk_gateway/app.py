@@ -20,9 +20,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.config import load_settings
-from helpdesk_contracts.runtime.outbox import OutboxRelay
-from helpdesk_contracts.runtime.service import (
+from helpdesk_runtime.config import load_settings
+from helpdesk_runtime.outbox import OutboxRelay
+from helpdesk_runtime.service import (
     ServiceRuntime,
     create_runtime,
     create_service_app,
@@ -40,7 +40,7 @@ from helpdesk_gateway.bot.limits import OutgoingLimitMiddleware
 from helpdesk_gateway.bot.middlewares import UserContextMiddleware
 from helpdesk_gateway.bot.runner import TelegramRunner
 from helpdesk_gateway.bot.storage import SharedClientStorage
-from helpdesk_gateway.consumers import build_consumers
+from helpdesk_gateway.consumers import TRANSIENT, build_consumers
 from helpdesk_gateway.context import Clock, GatewayContext
 from helpdesk_gateway.domain.catalogue import CatalogueHolder
 from helpdesk_gateway.domain.limiter import OutgoingLimiter
@@ -171,7 +171,10 @@ def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gatew
         await bot.session.close()
 
     app = create_service_app(
-        runtime, routers=[build_consumers(ctx, accounts)], setup=setup, teardown=teardown
+        runtime,
+        routers=[build_consumers(ctx, accounts, runtime.retry(TRANSIENT))],
+        setup=setup,
+        teardown=teardown,
     )
     return Gateway(runtime, ctx, bot, dispatcher, telegram, notifier, scheduler, app)
 
@@ -182,5 +185,5 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock = utc_no
 
 
 def main() -> None:
-    # A missing token or a bad value exits with one readable line per problem (status 78).
-    run(create_app(load_settings(GatewaySettings, program="helpdesk-gateway")))
+    # A missing token or a bad value exits 78 after one log line naming every problem.
+    run(lambda: create_app(load_settings(GatewaySettings, program="helpdesk-gateway")))

@@ -52,7 +52,8 @@ async def take_file(
     if incoming is None:
         return None
     limit = ctx.settings.attachment_max_bytes
-    limit_mb = f"{limit / (1024 * 1024):g}"
+    # Stated as InfraManager states its own limit ("2 MB"): the cap keeps a margin under it.
+    limit_mb = str(max(1, round(limit / 1_000_000)))
     is_photo = bool(message.photo)
     if not is_photo and incoming.file_size is not None and incoming.file_size > limit:
         raise FileRefusedError(t("conversation-file-too-large", limit_mb=limit_mb))

@@ -1,10 +1,9 @@
-"""Broker consumers: contract in, one use case, contract out. A database outage is retried
-through a delay tier instead of dead-lettering a good message."""
+"""Broker consumers: contract in, one use case, contract out. A transient failure (`TRANSIENT`)
+is retried by the runtime's one retry rule instead of dead-lettering a good message."""
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Awaitable, Callable
 
 from faststream.rabbit import RabbitRouter
@@ -19,7 +18,6 @@ from helpdesk_contracts.admin.v1 import (
 )
 from helpdesk_contracts.auth.v1 import CodeRejected, CodeSent, UserAuthorized, UserRevoked
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.runtime.broker import attempt_of, subscriber
 from helpdesk_contracts.ticket.v1 import (
     TicketCancelRequested,
     TicketCommentAdded,
@@ -29,37 +27,28 @@ from helpdesk_contracts.ticket.v1 import (
     TicketReplyFailed,
     TicketStatusChanged,
 )
+from helpdesk_runtime.broker import subscriber
+from helpdesk_runtime.optimistic import ConflictError
+from helpdesk_runtime.retry import Retry
 from pymongo.errors import ConnectionFailure
 
 from helpdesk_gateway import admin, conversation
 from helpdesk_gateway.accounts import Accounts
 from helpdesk_gateway.context import GatewayContext
-from helpdesk_gateway.lifecycle import TicketBusyError, apply_ticket_event
+from helpdesk_gateway.lifecycle import TicketLifecycle
 
-log = logging.getLogger("helpdesk.gateway.consumers")
 SERVICE: topology.Consumer = "gateway"
-MAX_RETRY_DELAY = 600.0
+TRANSIENT: tuple[type[Exception], ...] = (ConnectionFailure, ConflictError)
 
 
 def _retrying[M: Message](
-    ctx: GatewayContext, contract: type[M], use_case: Callable[[M], Awaitable[None]]
+    retry: Retry, contract: type[M], use_case: Callable[[M], Awaitable[None]]
 ) -> Callable[[M, RabbitMessage], Awaitable[None]]:
     """Run a use case; when MongoDB is unreachable (or a ticket is contended) try again later."""
+    queue = topology.queue_name(SERVICE, contract)
 
     async def handle(body: M, message: RabbitMessage) -> None:
-        try:
-            await use_case(body)
-        except (ConnectionFailure, TicketBusyError) as exc:
-            attempt = attempt_of(message)
-            log.warning(
-                "transient failure; retrying later",
-                extra={"error": type(exc).__name__, "attempt": attempt},
-            )
-            await ctx.publisher.retry_later(
-                message,
-                queue=topology.queue_name(SERVICE, contract),
-                delay_seconds=min(2.0**attempt, MAX_RETRY_DELAY),
-            )
+        await retry.run(message, queue, lambda: use_case(body))
 
     # FastStream reads the body's type from the annotations; set them to the real classes
     # (a generic wrapper has only a type variable there).
@@ -68,11 +57,11 @@ def _retrying[M: Message](
     return handle
 
 
-def build_consumers(ctx: GatewayContext, accounts: Accounts) -> RabbitRouter:
+def build_consumers(ctx: GatewayContext, accounts: Accounts, retry: Retry) -> RabbitRouter:
     router = RabbitRouter()
 
     def on[M: Message](contract: type[M], use_case: Callable[[M], Awaitable[None]]) -> None:
-        subscriber(router, SERVICE, contract)(_retrying(ctx, contract, use_case))
+        subscriber(router, SERVICE, contract)(_retrying(retry, contract, use_case))
 
     async def answer(completed: AdminCommandCompleted) -> None:
         await ctx.publisher.publish(completed)
@@ -81,9 +70,10 @@ def build_consumers(ctx: GatewayContext, accounts: Accounts) -> RabbitRouter:
     on(CodeRejected, accounts.code_rejected)
     on(UserAuthorized, accounts.authorized)
     on(UserRevoked, accounts.revoked)
-    on(TicketEmailed, functools.partial(apply_ticket_event, ctx))
-    on(TicketEmailFailed, functools.partial(apply_ticket_event, ctx))
-    on(TicketStatusChanged, functools.partial(apply_ticket_event, ctx))
+    lifecycle = TicketLifecycle.of(ctx)
+    on(TicketEmailed, lifecycle.apply)
+    on(TicketEmailFailed, lifecycle.apply)
+    on(TicketStatusChanged, lifecycle.apply)
     on(TicketCommentAdded, functools.partial(conversation.on_comment_added, ctx))
     on(TicketReplyFailed, functools.partial(conversation.on_reply_failed, ctx))
     on(TicketReopenRequested, functools.partial(conversation.on_request_sent, ctx))

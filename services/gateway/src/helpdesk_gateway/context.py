@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from helpdesk_contracts.runtime.broker import Publisher
-from helpdesk_contracts.runtime.outbox import OutboxRelay
+from helpdesk_runtime.broker import Publisher
+from helpdesk_runtime.outbox import OutboxRelay
 
 from helpdesk_gateway.adapters.attachments import AttachmentStore
 from helpdesk_gateway.adapters.notifications import NotificationQueue

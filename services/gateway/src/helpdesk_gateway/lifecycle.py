@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from helpdesk_contracts.ticket.v1 import (
     TicketEmailed,
@@ -12,13 +15,14 @@ from helpdesk_contracts.ticket.v1 import (
     TicketStatus,
     TicketStatusChanged,
 )
+from helpdesk_runtime.optimistic import CHANGED, Changed, optimistic_update
 
 from helpdesk_gateway.adapters.notifications import Notification
+from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain import tickets as rules
 from helpdesk_gateway.domain.tickets import Change, TicketRecord
-from helpdesk_gateway.errors import GatewayError
-from helpdesk_gateway.i18n import Texts
+from helpdesk_gateway.i18n import I18n, Texts
 from helpdesk_gateway.keyboards.conversation import answer_button, solved_question
 from helpdesk_gateway.keyboards.tickets import stars
 from helpdesk_gateway.notifier import markup_to_doc
@@ -27,11 +31,6 @@ from helpdesk_gateway.views import status_text
 log = logging.getLogger("helpdesk.gateway.lifecycle")
 
 TicketEvent = TicketEmailed | TicketEmailFailed | TicketStatusChanged
-APPLY_ATTEMPTS = 5
-
-
-class TicketBusyError(GatewayError):
-    """The ticket changed under every attempt to apply an event (retried later)."""
 
 
 def render(t: Texts, ticket: TicketRecord, event: TicketEvent, *, ask_rating: bool) -> Notification:
@@ -59,43 +58,79 @@ def render(t: Texts, ticket: TicketRecord, event: TicketEvent, *, ask_rating: bo
     )
 
 
-async def apply_ticket_event(ctx: GatewayContext, event: TicketEvent) -> None:
-    decide: Callable[[TicketRecord], Change]
-    if isinstance(event, TicketEmailed):
-        decide = lambda ticket: rules.on_emailed(ticket, event)  # noqa: E731
-    elif isinstance(event, TicketEmailFailed):
-        decide = lambda ticket: rules.on_email_failed(ticket, event)  # noqa: E731
-    else:
-        decide = lambda ticket: rules.on_status_changed(ticket, event, ctx.clock())  # noqa: E731
-    message_id = str(event.message_id)
-    for _ in range(APPLY_ATTEMPTS):
-        ticket = await ctx.tickets.get(event.ticket_id)
-        if ticket is None or ticket.reference != event.reference:
-            log.warning(
-                "event for a ticket the gateway does not know",
-                extra={"ticket_id": event.ticket_id, "reference": event.reference},
-            )
-            return
-        applied = ticket.applied(message_id)
-        if applied is not None:
-            # Redelivered: make sure its message was queued (the queue ignores a second copy).
-            if applied.notify:
-                await _tell(ctx, ticket, event, ask_rating=applied.ask_rating)
-            return
-        change = decide(ticket)
-        if await ctx.tickets.apply(ticket, message_id, change):
+class Tickets(Protocol):
+    async def get(self, ticket_id: str) -> TicketRecord | None: ...
+
+    async def apply(self, ticket: TicketRecord, message_id: str, change: Change) -> bool: ...
+
+
+class Users(Protocol):
+    async def get(self, user_id: int) -> GatewayUser | None: ...
+
+
+class Notifications(Protocol):
+    async def enqueue(self, notification: Notification, now: datetime) -> bool: ...
+
+
+@dataclass
+class TicketLifecycle:
+    """Applies the mailer's and the inbox's ticket events and queues what the author is told."""
+
+    tickets: Tickets
+    users: Users
+    notifications: Notifications
+    i18n: I18n
+    clock: Callable[[], datetime]
+    wake_notifier: Callable[[], None]
+
+    @classmethod
+    def of(cls, ctx: GatewayContext) -> TicketLifecycle:
+        return cls(
+            tickets=ctx.tickets,
+            users=ctx.users,
+            notifications=ctx.notifications,
+            i18n=ctx.i18n,
+            clock=ctx.clock,
+            wake_notifier=ctx.wake_notifier,
+        )
+
+    async def apply(self, event: TicketEvent) -> None:
+        decide = self._decision(event)
+        message_id = str(event.message_id)
+
+        async def step() -> Changed | None:
+            ticket = await self.tickets.get(event.ticket_id)
+            if ticket is None or ticket.reference != event.reference:
+                log.warning(
+                    "event for a ticket the gateway does not know",
+                    extra={"ticket_id": event.ticket_id, "reference": event.reference},
+                )
+                return None
+            applied = ticket.applied(message_id)
+            if applied is not None:
+                # Redelivered: make sure its message was queued (the queue ignores a second copy).
+                if applied.notify:
+                    await self._tell(ticket, event, ask_rating=applied.ask_rating)
+                return None
+            change = decide(ticket)
+            if not await self.tickets.apply(ticket, message_id, change):
+                return CHANGED
             if change.notify:
-                await _tell(ctx, ticket, event, ask_rating=change.ask_rating)
-            return
-    raise TicketBusyError(event.ticket_id)
+                await self._tell(ticket, event, ask_rating=change.ask_rating)
+            return None
 
+        await optimistic_update(step, what=f"ticket {event.ticket_id}")
 
-async def _tell(
-    ctx: GatewayContext, ticket: TicketRecord, event: TicketEvent, *, ask_rating: bool
-) -> None:
-    user = await ctx.users.get(ticket.user_id)
-    t = ctx.i18n.texts(user.locale if user else ticket.locale)
-    if await ctx.notifications.enqueue(
-        render(t, ticket, event, ask_rating=ask_rating), ctx.clock()
-    ):
-        ctx.wake_notifier()
+    def _decision(self, event: TicketEvent) -> Callable[[TicketRecord], Change]:
+        if isinstance(event, TicketEmailed):
+            return lambda ticket: rules.on_emailed(ticket, event)
+        if isinstance(event, TicketEmailFailed):
+            return lambda ticket: rules.on_email_failed(ticket, event)
+        return lambda ticket: rules.on_status_changed(ticket, event, self.clock())
+
+    async def _tell(self, ticket: TicketRecord, event: TicketEvent, *, ask_rating: bool) -> None:
+        user = await self.users.get(ticket.user_id)
+        t = self.i18n.texts(user.locale if user else ticket.locale)
+        notification = render(t, ticket, event, ask_rating=ask_rating)
+        if await self.notifications.enqueue(notification, self.clock()):
+            self.wake_notifier()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from helpdesk_contracts.runtime.settings import InfraSettings, secrets_dir
 from helpdesk_contracts.ticket.v1 import (
+    ATTACHMENT_MAX_BYTES,
     MAX_ATTACHMENTS,
     MAX_DESCRIPTION_LENGTH,
     MAX_LOCATION_LENGTH,
 )
+from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -56,7 +57,9 @@ class GatewaySettings(BaseSettings):
     location_max_length: int = Field(default=MAX_LOCATION_LENGTH, ge=1, le=MAX_LOCATION_LENGTH)
     max_photos: int = Field(default=MAX_ATTACHMENTS, ge=0, le=MAX_ATTACHMENTS)
     attachment_max_bytes: int = Field(
-        default=2 * MiB, ge=64 * 1024, description="Re-encoded JPEG must fit this (InfraManager)."
+        default=ATTACHMENT_MAX_BYTES,
+        ge=64 * 1024,
+        description="Re-encoded JPEG must fit this (InfraManager).",
     )
     photo_max_input_bytes: int = Field(
         default=20 * MiB, ge=1, description="Files above this are refused before download."

@@ -72,6 +72,8 @@ def reject_text(t: Texts, event: CodeRejected) -> str:
             return t("reject-wrong-code-left", attempts=event.attempts_left)
         return t("reject-wrong-code")
     wait = duration_text(t, event.retry_after_seconds)
+    if reason == RejectReason.TOO_MANY_ATTEMPTS and event.retry_after_seconds:
+        return t("reject-too-many-attempts-wait", wait=wait)
     return t(f"reject-{reason.value.replace('_', '-')}", wait=wait)
 
 
@@ -84,6 +86,7 @@ def status_text(
         key = "notify-status-closed-rate"
     if event.status == TicketStatus.REJECTED and ticket.cancel_requested_at is not None:
         key = "notify-status-cancelled"  # InfraManager confirms the employee's withdrawal
+    # (InfraManager's own «Отменена» is TicketStatus.CANCELLED, which has that key anyway.)
     text = t(key, ticket=label)
     if event.raw_status and event.status in (TicketStatus.WAITING, TicketStatus.UNKNOWN):
         text += "\n" + t("notify-raw-status", raw=event.raw_status)

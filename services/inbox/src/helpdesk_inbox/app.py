@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.config import load_settings
-from helpdesk_contracts.runtime.lease import Lease
-from helpdesk_contracts.runtime.outbox import OutboxRelay
-from helpdesk_contracts.runtime.service import (
+from helpdesk_runtime.config import load_settings
+from helpdesk_runtime.lease import Lease
+from helpdesk_runtime.outbox import OutboxRelay
+from helpdesk_runtime.service import (
     ServiceRuntime,
     create_runtime,
     create_service_app,
@@ -21,13 +25,14 @@ from helpdesk_inbox.adapters.links import LinkStore
 from helpdesk_inbox.adapters.pop3 import Pop3Mailbox
 from helpdesk_inbox.adapters.quarantine import QuarantineStore
 from helpdesk_inbox.adapters.seen import SeenStore
-from helpdesk_inbox.consumers import SERVICE, build_router
+from helpdesk_inbox.consumers import SERVICE, TRANSIENT, build_router
 from helpdesk_inbox.errors import RulesError
 from helpdesk_inbox.poller import Poller, PollOptions
 from helpdesk_inbox.process import Clock, MailProcessor
 from helpdesk_inbox.rules import load_rules
 from helpdesk_inbox.settings import InboxSettings
 
+logger = logging.getLogger("helpdesk.inbox.app")
 POLL_LEASES = "inbox_poll_lease"
 """One lease per mailbox (its `_id` is the mailbox name): which replica polls it."""
 
@@ -61,6 +66,7 @@ def build_service(settings: InboxSettings, *, clock: Clock = utc_now) -> InboxSe
         links,
         quarantine,
         rules,
+        senders=settings.sender_policy(),
         match_grace=timedelta(seconds=settings.match_grace_seconds),
         clock=clock,
     )
@@ -93,9 +99,29 @@ def build_service(settings: InboxSettings, *, clock: Clock = utc_now) -> InboxSe
     async def setup() -> None:
         await links.create_indexes()
         await quarantine.create_indexes()
+        try:
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGHUP, reload_rules, processor, settings.rules_file
+            )
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
+            runtime.log.debug("SIGHUP not available; rules are read at start only")
 
-    app = create_service_app(runtime, routers=[build_router(links, runtime.publisher)], setup=setup)
+    app = create_service_app(
+        runtime, routers=[build_router(links, runtime.retry(TRANSIENT))], setup=setup
+    )
     return InboxService(app, runtime, links, quarantine, seen, processor, poller, relay)
+
+
+def reload_rules(processor: MailProcessor, path: Path | None) -> bool:
+    """Read the rules file again (SIGHUP); a bad file keeps the rules in use, loudly."""
+    try:
+        rules = load_rules(path)
+    except RulesError as exc:
+        logger.error("rules not reloaded, the old ones stay in use: %s", exc)
+        return False
+    processor.rules = rules
+    logger.info("rules reloaded", extra={"rules": rules.source})
+    return True
 
 
 def create_app(settings: InboxSettings | None = None) -> FastStream:
@@ -104,4 +130,4 @@ def create_app(settings: InboxSettings | None = None) -> FastStream:
 
 
 def main() -> None:
-    run(create_app())
+    run(create_app)

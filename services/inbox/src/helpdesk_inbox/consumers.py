@@ -8,49 +8,40 @@ from faststream.rabbit import RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage
 from helpdesk_contracts import topology
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.broker import Publisher, attempt_of, subscriber
-from helpdesk_contracts.runtime.logs import log_context
 from helpdesk_contracts.ticket.v1 import TicketEmailed
+from helpdesk_runtime.broker import subscriber
+from helpdesk_runtime.logs import log_context
+from helpdesk_runtime.retry import Retry
 from pymongo.errors import ConnectionFailure
 
 from helpdesk_inbox.adapters.links import LinkStore
 
 SERVICE: topology.Consumer = "inbox"
-MAX_RETRIES = 8
+TRANSIENT: tuple[type[Exception], ...] = (ConnectionFailure,)
+"""MongoDB unreachable. Anything else (the reference taken by another ticket, say) is
+dead-lettered at once."""
+QUEUE = topology.queue_name(SERVICE, TicketEmailed)
 logger = logging.getLogger("helpdesk.inbox.consumers")
 
 
-def retry_delay(attempt: int) -> float:
-    """Seconds before retrying a delivery that failed on a transient error."""
-    return float(min(5 * 2**attempt, 600))
-
-
-def build_router(links: LinkStore, publisher: Publisher) -> RabbitRouter:
+def build_router(links: LinkStore, retry: Retry) -> RabbitRouter:
     router = RabbitRouter()
 
     @subscriber(router, SERVICE, TicketEmailed)
     async def learn_ticket_email(event: TicketEmailed, message: RabbitMessage) -> None:
         """TicketEmailed -> remember the reference and Message-ID replies will carry."""
         with log_context(reference=event.reference, ticket_id=event.ticket_id):
-            try:
+
+            async def learn() -> bool:
                 await links.learn_email(
                     ticket_id=event.ticket_id,
                     reference=event.reference,
                     email_message_id=event.email_message_id,
                     now=utc_now(),
                 )
-            except ConnectionFailure as exc:
-                # MongoDB unreachable: retry later. Anything else (the reference taken by
-                # another ticket, say) raises, and the broker dead-letters the message.
-                attempt = attempt_of(message)
-                if attempt >= MAX_RETRIES:
-                    raise
-                delay = retry_delay(attempt)
-                logger.warning("MongoDB failed; retrying in %ss: %s", delay, type(exc).__name__)
-                await publisher.retry_later(
-                    message, queue=topology.queue_name(SERVICE, TicketEmailed), delay_seconds=delay
-                )
-                return
-            logger.info("ticket email learned")
+                return True
+
+            if await retry.run(message, QUEUE, learn):
+                logger.info("ticket email learned")
 
     return router

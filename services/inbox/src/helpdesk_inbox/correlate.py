@@ -1,7 +1,11 @@
 """Which ticket a parsed mail is about, and what to do with it: pure decisions, no I/O.
 
-Correlation order (DESIGN.md): our reference token, then In-Reply-To/References matching a
-Message-ID the mailer sent, then an InfraManager number already linked to a ticket.
+Only mail from a trusted sender (trust.py) is matched at all: anything else is quarantined as
+`untrusted_sender`. Correlation order (DESIGN.md): our reference token, then
+In-Reply-To/References matching a Message-ID the mailer sent, then an InfraManager number
+already linked to a ticket. A number is linked only by a trusted mail that also carries our
+token or threads to our ticket email; a number never linked so is never guessed at
+(`unknown_number`).
 
 The inbox learns tokens and Message-IDs only from `TicketEmailed`. A notification can be read
 before that event is consumed (the broker was down, the queue is behind), so mail that carries
@@ -18,6 +22,7 @@ from datetime import datetime, timedelta
 from helpdesk_contracts.inbox.v1 import UnmatchedReason
 
 from helpdesk_inbox.parse import ParsedMail
+from helpdesk_inbox.trust import Trust
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +110,14 @@ def decide(
     parsed: ParsedMail,
     found: Lookups,
     *,
+    trust: Trust,
     first_seen: datetime | None,
     now: datetime,
     match_grace: timedelta,
 ) -> Decision:
     """What to do with one mail. `first_seen`: when it was first deferred (None: never)."""
+    if not trust.trusted:
+        return Quarantine(UnmatchedReason.UNTRUSTED_SENDER, trust.reason)
     if parsed.headers_only:
         return Quarantine(
             UnmatchedReason.TOO_LARGE,
@@ -133,6 +141,12 @@ def decide(
         waited = timedelta(0) if first_seen is None else now - first_seen
         if may_match_later and waited < match_grace:
             return Defer(f"{_tried(parsed)}; waiting for TicketEmailed")
+        if parsed.number and not parsed.token and not parsed.reply_to_ids:
+            return Quarantine(
+                UnmatchedReason.UNKNOWN_NUMBER,
+                f"number {parsed.number} was never linked to a ticket by a mail with our "
+                "reference or reply headers",
+            )
         return Quarantine(UnmatchedReason.NO_MATCH, _tried(parsed))
     ticket, via = matched
     link = _link_number(parsed, ticket, found)

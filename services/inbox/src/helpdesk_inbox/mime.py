@@ -18,6 +18,7 @@ FORWARD_MARK = "---------- Forwarded message ----------"
 """Put before the text of an attached message (message/rfc822): it reads as a forwarded part."""
 
 MAX_DEPTH = 20
+MAX_PART_CHARS = 1_000_000
 _CYRILLIC_LOWER = re.compile(r"[а-яё]")
 _CYRILLIC_UPPER = re.compile(r"[А-ЯЁ]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
@@ -110,6 +111,11 @@ def _part_text(part: Message, fallbacks: Sequence[str], problems: list[str]) -> 
     text, problem = decode_bytes(payload, part.get_content_charset(), fallbacks)
     if problem:
         problems.append(problem)
+    if len(text) > MAX_PART_CHARS:
+        # A notification is a few KB; a 10 MB part is junk or an attack, and reading all of it
+        # would hold up every mail after it. Its start is kept.
+        text = text[:MAX_PART_CHARS]
+        problems.append("part-truncated")
     if part.get_content_type() == "text/html":
         return html_to_text(text)
     return normalise_text(text)
@@ -244,7 +250,9 @@ class _HtmlText(HTMLParser):
             if tag == "blockquote":
                 self._quote += 1
         elif tag in self._CELL:
-            self._current.append(" ")
+            # "Статус | В работе": a table row reads like a labelled line.
+            before = "".join(self._current).strip()
+            self._current.append(" | " if before and not before.endswith((":", "|")) else " ")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._BLOCK:

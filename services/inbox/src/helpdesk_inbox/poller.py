@@ -23,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.lease import Lease, LeaseHolder, LeaseLostError, instance_name
-from helpdesk_contracts.runtime.logs import log_context
-from helpdesk_contracts.runtime.metrics import Metrics
+from helpdesk_runtime.lease import Lease, LeaseHolder, LeaseLostError, instance_name
+from helpdesk_runtime.logs import log_context
+from helpdesk_runtime.metrics import Metrics
 
 from helpdesk_inbox.adapters.pop3 import MailRef, Pop3Mailbox, Pop3Session
 from helpdesk_inbox.adapters.seen import SeenState, SeenStore
@@ -110,6 +110,16 @@ class Poller:
         self._mails = (
             metrics.counter(
                 "helpdesk_inbox_mails", "Mails read from the mailbox, by outcome.", ("outcome",)
+            )
+            if metrics
+            else None
+        )
+        self._quarantined = (
+            metrics.counter(
+                "helpdesk_inbox_quarantined",
+                "Mails set aside for an operator, by reason (untrusted_sender: not from "
+                "InfraManager).",
+                ("reason",),
             )
             if metrics
             else None
@@ -252,6 +262,8 @@ class Poller:
             report.outcomes[outcome.kind.value] += 1
             if self._mails is not None:
                 self._mails.labels(outcome=outcome.kind.value).inc()
+            if self._quarantined is not None and outcome.reason is not None:
+                self._quarantined.labels(reason=outcome.reason.value).inc()
             if outcome.kind in (Kind.ANNOUNCED, Kind.QUARANTINED):
                 self.on_written()  # wake the outbox relay
             log = logger.info if outcome.kind is not Kind.DEFERRED else logger.debug

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bson.errors import InvalidDocument
 from helpdesk_contracts.base import utc_now
 from helpdesk_contracts.inbox.v1 import UnmatchedReason
 from helpdesk_contracts.ticket.v1 import (
@@ -21,11 +22,12 @@ from helpdesk_contracts.ticket.v1 import (
     TicketCommentAdded,
     TicketStatusChanged,
 )
+from helpdesk_runtime.optimistic import ConflictError
 from pymongo.errors import PyMongoError
 
 from helpdesk_inbox.adapters.comments import CommentStore
 from helpdesk_inbox.adapters.links import LinkStore
-from helpdesk_inbox.adapters.quarantine import QuarantineStore
+from helpdesk_inbox.adapters.quarantine import Quarantined, QuarantineStore
 from helpdesk_inbox.changes import Verdict, status_key
 from helpdesk_inbox.conversation import (
     attachments_of,
@@ -33,10 +35,11 @@ from helpdesk_inbox.conversation import (
     engineer_text,
     forward_instead,
 )
-from helpdesk_inbox.correlate import Announce, Defer, LinkedTicket, Quarantine, decide
+from helpdesk_inbox.correlate import Announce, Defer, LinkedTicket, Lookups, Quarantine, decide
 from helpdesk_inbox.errors import InboxError
-from helpdesk_inbox.parse import ParsedMail, parse_message
+from helpdesk_inbox.parse import ParsedMail, parse_headers_only, parse_message
 from helpdesk_inbox.rules import Rules
+from helpdesk_inbox.trust import SenderPolicy, Trust
 
 Clock = Callable[[], datetime]
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -57,10 +60,25 @@ class Outcome:
     detail: str
     ticket_id: str | None = None
     quarantine_id: str | None = None
+    reason: UnmatchedReason | None = None  # why it was quarantined
 
     @property
     def done(self) -> bool:
         return self.kind is not Kind.DEFERRED
+
+
+PARSE_TIMEOUT_SECONDS = 30.0
+EVIDENCE_BODY_BYTES = 64 * 1024
+EVIDENCE_HEADER_BYTES = 256 * 1024
+
+
+def evidence(raw: bytes) -> bytes:
+    """The header block (bounded) and the first 64 KB of the body."""
+    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
+    if end < 0:
+        return raw[: EVIDENCE_HEADER_BYTES + EVIDENCE_BODY_BYTES]
+    head, body = raw[:end], raw[end:]
+    return head[:EVIDENCE_HEADER_BYTES] + body[: EVIDENCE_BODY_BYTES + 4]
 
 
 def source_of(mailbox: str, uidl: str) -> str:
@@ -74,19 +92,42 @@ class MailProcessor:
         quarantine: QuarantineStore,
         rules: Rules,
         *,
+        senders: SenderPolicy,
         match_grace: timedelta,
+        parse_timeout: float = PARSE_TIMEOUT_SECONDS,
         clock: Clock = utc_now,
     ) -> None:
         self.links = links
-        self.comments = CommentStore(links.collection.database)
+        self._comments: CommentStore | None = None
         self.quarantine = quarantine
-        self.rules = rules
+        self.rules = rules  # replaced as a whole when the rules file is read again
+        self.senders = senders
+        self.parse_timeout = parse_timeout
         self.match_grace = match_grace
         self.clock = clock
 
     async def parse(self, raw: bytes, *, headers_only: bool = False) -> ParsedMail:
-        # Pure but CPU-bound on large mail: kept off the event loop.
-        return await asyncio.to_thread(parse_message, raw, self.rules, headers_only=headers_only)
+        # Pure but CPU-bound on large mail: kept off the event loop, and bounded in time so
+        # one pathological mail cannot hold up the mails after it (the thread is left to end).
+        rules = self.rules
+        work = asyncio.to_thread(
+            parse_message, raw, rules, headers_only=headers_only, now=self.clock()
+        )
+        try:
+            return await asyncio.wait_for(work, timeout=self.parse_timeout)
+        except TimeoutError:
+            logger.warning("parsing a mail took over %ss; quarantining it", self.parse_timeout)
+            return parse_headers_only(raw, rules, f"parse-timeout:{self.parse_timeout:g}s")
+
+    @property
+    def comments(self) -> CommentStore:
+        """Engineers' comments, kept next to the links (made on first use)."""
+        if self._comments is None:
+            self._comments = CommentStore(self.links.collection.database)
+        return self._comments
+
+    def trust(self, parsed: ParsedMail) -> Trust:
+        return self.senders.judge(parsed.from_addresses, parsed.auth_results)
 
     async def process(
         self,
@@ -96,8 +137,12 @@ class MailProcessor:
         uidl: str,
         headers_only: bool = False,
         first_seen: datetime | None = None,
+        received_at: datetime | None = None,
         may_defer: bool = True,
     ) -> Outcome:
+        """`first_seen`: when this mail was first deferred; `received_at`: when the inbox first
+        read it (a requeued mail's quarantine time). Statuses are ordered by when the inbox
+        received them, never by the mail's own Date header, which the sender writes."""
         parsed = await self.parse(raw, headers_only=headers_only)
         now = self.clock()
         try:
@@ -107,10 +152,11 @@ class MailProcessor:
                 mailbox=mailbox,
                 uidl=uidl,
                 first_seen=first_seen,
+                received=received_at or first_seen or now,
                 may_defer=may_defer,
                 now=now,
             )
-        except (PyMongoError, InboxError):
+        except (PyMongoError, InboxError, ConflictError):
             raise  # the store is down or busy: the whole poll stops and starts over later
         except Exception as exc:
             # A mail nobody foresaw must not stop every later poll at the same place: it is
@@ -133,15 +179,22 @@ class MailProcessor:
         mailbox: str,
         uidl: str,
         first_seen: datetime | None,
+        received: datetime,
         may_defer: bool,
         now: datetime,
     ) -> Outcome:
-        found = await self.links.lookups(
-            token=parsed.token, reply_ids=parsed.reply_to_ids, number=parsed.number
+        trust = self.trust(parsed)
+        found = (
+            await self.links.lookups(
+                token=parsed.token, reply_ids=parsed.reply_to_ids, number=parsed.number
+            )
+            if trust.trusted
+            else Lookups()
         )
         decision = decide(
             parsed,
             found,
+            trust=trust,
             first_seen=first_seen,
             now=now,
             match_grace=self.match_grace if may_defer else timedelta(0),
@@ -155,7 +208,7 @@ class MailProcessor:
             case Defer(detail):
                 return Outcome(Kind.DEFERRED, detail)
             case Announce():
-                return await self._announce(parsed, decision, source, now, raw=raw)
+                return await self._announce(parsed, decision, source, received, now, raw=raw)
             case Quarantine():
                 return await self._quarantine(
                     raw, parsed, decision, mailbox=mailbox, uidl=uidl, source=source, now=now
@@ -166,6 +219,7 @@ class MailProcessor:
         parsed: ParsedMail,
         decision: Announce,
         source: str,
+        received: datetime,
         now: datetime,
         *,
         raw: bytes = b"",
@@ -182,7 +236,7 @@ class MailProcessor:
             raw_status=parsed.raw_status,
             itsm_number=parsed.number,
             comment=parsed.comment or (said.text if said else None),
-            changed_at=parsed.date or now,
+            changed_at=received,
             source_email_id=parsed.message_id[:998] if parsed.message_id else None,
         )
         verdict = await self.links.record_status(
@@ -260,10 +314,40 @@ class MailProcessor:
     ) -> Outcome:
         if decision.ticket is not None and decision.link_number:
             await self.links.link_number(decision.ticket.ticket_id, decision.link_number, now)
-        stored = await self.quarantine.put(
+        # An outsider's mail is kept only as evidence (headers and the start of the body), so
+        # nobody can fill the database by writing to the helpdesk address.
+        keep = raw if decision.reason is not UnmatchedReason.UNTRUSTED_SENDER else evidence(raw)
+        try:
+            stored = await self._put(raw, keep, parsed, decision, mailbox, uidl, source, now)
+        except InvalidDocument:  # e.g. over 16 MB after all: keep the evidence, not the mail
+            logger.warning("quarantine record too large; keeping headers and 64 KB")
+            stored = await self._put(
+                raw, evidence(raw), parsed, decision, mailbox, uidl, source, now
+            )
+        return Outcome(
+            Kind.QUARANTINED,
+            f"{decision.reason.value}: {decision.detail}",
+            ticket_id=decision.ticket.ticket_id if decision.ticket else None,
+            quarantine_id=stored.quarantine_id,
+            reason=decision.reason,
+        )
+
+    async def _put(
+        self,
+        raw: bytes,
+        keep: bytes,
+        parsed: ParsedMail,
+        decision: Quarantine,
+        mailbox: str,
+        uidl: str,
+        source: str,
+        now: datetime,
+    ) -> Quarantined:
+        return await self.quarantine.put(
             mailbox=mailbox,
             uidl=uidl,
-            raw=raw,
+            raw=keep,
+            raw_size=len(raw),
             headers_only=parsed.headers_only,
             subject=parsed.subject,
             sender=parsed.sender,
@@ -274,12 +358,6 @@ class MailProcessor:
             ticket_id=decision.ticket.ticket_id if decision.ticket else None,
             source=source,
             now=now,
-        )
-        return Outcome(
-            Kind.QUARANTINED,
-            f"{decision.reason.value}: {decision.detail}",
-            ticket_id=decision.ticket.ticket_id if decision.ticket else None,
-            quarantine_id=stored.quarantine_id,
         )
 
     async def confirmed(self, mailbox: str, uidl: str) -> bool:

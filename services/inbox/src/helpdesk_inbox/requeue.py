@@ -8,17 +8,21 @@ Mail over the size limit was never downloaded (only its headers are kept), so it
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.logs import configure_logging
-from helpdesk_contracts.runtime.mongo import create_mongo_client, ping
+from helpdesk_runtime.logs import configure_logging
+from helpdesk_runtime.mongo import Document, create_mongo_client, ping
+from helpdesk_runtime.settings import InfraSettings
 
 from helpdesk_inbox.adapters.links import LinkStore
 from helpdesk_inbox.adapters.quarantine import QuarantineStore
+from helpdesk_inbox.parse import parse_message
 from helpdesk_inbox.process import Clock, Kind, MailProcessor
 from helpdesk_inbox.rules import load_rules
 from helpdesk_inbox.settings import InboxSettings
@@ -44,7 +48,11 @@ async def requeue(
             results.append(result | {"result": "skipped", "detail": "only headers were kept"})
             continue
         outcome = await processor.process(
-            mail.raw, mailbox=mail.mailbox, uidl=mail.uidl, may_defer=False
+            mail.raw,
+            mailbox=mail.mailbox,
+            uidl=mail.uidl,
+            received_at=mail.quarantined_at,
+            may_defer=False,
         )
         if outcome.kind in (Kind.ANNOUNCED, Kind.UNCHANGED) and outcome.ticket_id:
             await quarantine.resolve(mail.quarantine_id, ticket_id=outcome.ticket_id, now=clock())
@@ -57,6 +65,70 @@ async def requeue(
             }
         )
     return results
+
+
+def _summary(doc: Document) -> dict[str, Any]:
+    out: dict[str, Any] = {"quarantine_id": str(doc["_id"])}
+    for key in (
+        "state",
+        "reason",
+        "detail",
+        "sender",
+        "subject",
+        "message_id",
+        "ticket_id",
+        "raw_size",
+        "truncated",
+        "headers_only",
+        "mailbox",
+        "uidl",
+        "received_at",
+        "quarantined_at",
+    ):
+        value = doc.get(key)
+        out[key] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+async def quarantine_command(args: argparse.Namespace) -> int:
+    """`helpdesk-inbox quarantine list|show|export|requeue` against the service's database."""
+    if args.action == "requeue":
+        return await requeue_command(limit=args.limit)
+    infra = InfraSettings()
+    client = create_mongo_client(infra, app_name="helpdesk-inbox-quarantine")
+    try:
+        await ping(client)
+        store = QuarantineStore(client[infra.mongo_db])
+        if args.action == "list":
+            entries = await store.entries(
+                reason=args.reason, include_resolved=args.all, limit=args.limit
+            )
+            for entry in entries:
+                print(json.dumps(_summary(entry), ensure_ascii=False))
+            return 0
+        doc = await store.get(args.id)
+    finally:
+        await client.close()
+    if doc is None:
+        print(f"no quarantine entry {args.id}", file=sys.stderr)
+        return 1
+    raw = bytes(doc.get("raw") or b"")
+    if args.action == "export":
+        if args.out is None:
+            sys.stdout.buffer.write(raw)
+        else:
+            args.out.write_bytes(raw)
+        return 0
+    parsed = parse_message(raw, load_rules(), headers_only=bool(doc.get("headers_only")))
+    shown = _summary(doc) | {
+        "parsed": parsed.model_dump(
+            mode="json",
+            include={"token", "number", "status", "raw_status", "comment", "problems"},
+        ),
+        "from_addresses": list(parsed.from_addresses),
+    }
+    print(json.dumps(shown, ensure_ascii=False, indent=2))
+    return 0
 
 
 async def requeue_command(*, limit: int) -> int:
@@ -72,6 +144,7 @@ async def requeue_command(*, limit: int) -> int:
             LinkStore(db),
             quarantine,
             load_rules(settings.rules_file),
+            senders=settings.sender_policy(),
             match_grace=timedelta(0),
         )
         results = await requeue(processor, quarantine, limit=limit)

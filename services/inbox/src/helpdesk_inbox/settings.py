@@ -6,18 +6,20 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
 
-from helpdesk_contracts.runtime.settings import InfraSettings, secrets_dir
+from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from helpdesk_inbox.adapters.pop3 import Pop3Config
+from helpdesk_inbox.senders import SenderSettings
+from helpdesk_inbox.trust import parse_sender_list
 
 DEFAULT_PORTS = {"pop3s": 995, "starttls": 110, "plain": 110}
 MAX_MESSAGE_BYTES_CAP = 15 * 1024 * 1024
 """A quarantined mail is stored whole in one MongoDB document (16 MB at most)."""
 
 
-class InboxSettings(BaseSettings):
+class InboxSettings(SenderSettings):
     model_config = SettingsConfigDict(
         env_prefix="INBOX_", secrets_dir=secrets_dir(), extra="ignore", frozen=True
     )
@@ -96,8 +98,24 @@ class InboxSettings(BaseSettings):
         "inbox its ticket may still be on its way), then quarantined.",
     )
     rules_file: Path | None = Field(
-        default=None, description="Parser rules (.toml or .json); default: the shipped rules."
+        default=None,
+        description="Parser rules (.toml or .json); default: the shipped rules. Read again on "
+        "SIGHUP.",
     )
+
+    @model_validator(mode="after")
+    def _senders_are_set(self) -> Self:
+        try:
+            senders = parse_sender_list(self.trusted_senders)
+        except ValueError as exc:
+            raise ValueError(f"INBOX_TRUSTED_SENDERS: {exc}") from None
+        if not senders and not self.trust_any_sender:
+            raise ValueError(
+                "INBOX_TRUSTED_SENDERS is required: the addresses (or @domains) InfraManager "
+                "sends notifications from. Set INBOX_TRUST_ANY_SENDER=true only if nobody "
+                "else can write to the mailbox."
+            )
+        return self
 
     @model_validator(mode="after")
     def _lease_outlives_interval(self) -> Self:

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from faststream import FastStream
 from helpdesk_contracts.base import utc_now
-from helpdesk_contracts.runtime.config import load_settings
-from helpdesk_contracts.runtime.lease import instance_name
-from helpdesk_contracts.runtime.metrics import Metrics
-from helpdesk_contracts.runtime.mongo import Document
-from helpdesk_contracts.runtime.outbox import OutboxRelay
-from helpdesk_contracts.runtime.service import create_runtime, create_service_app, run
+from helpdesk_runtime.config import load_settings
+from helpdesk_runtime.lease import instance_name
+from helpdesk_runtime.metrics import Metrics
+from helpdesk_runtime.mongo import Document
+from helpdesk_runtime.outbox import OutboxRelay
+from helpdesk_runtime.service import create_runtime, create_service_app, run
 from pymongo.asynchronous.database import AsyncDatabase
 
 from helpdesk_janitor.adapters.attachments import AttachmentStore
@@ -22,7 +22,7 @@ from helpdesk_janitor.adapters.quarantine import QuarantineStore
 from helpdesk_janitor.adapters.runs import COLLECTION as RUNS_COLLECTION
 from helpdesk_janitor.adapters.runs import RunLog
 from helpdesk_janitor.adapters.tickets import TicketStore
-from helpdesk_janitor.consumers import build_router
+from helpdesk_janitor.consumers import TRANSIENT, build_router
 from helpdesk_janitor.runner import Clock, Runner
 from helpdesk_janitor.schedule import Schedule
 from helpdesk_janitor.settings import JanitorSettings
@@ -99,9 +99,11 @@ def create_app(settings: JanitorSettings | None = None, *, clock: Clock = utc_no
         await janitor.tickets.create_indexes()
         await janitor.runs.create_indexes()
 
-    router = build_router(janitor.tickets, janitor.runner, runtime.publisher)
+    router = build_router(
+        janitor.tickets, janitor.runner, runtime.publisher, runtime.retry(TRANSIENT)
+    )
     return create_service_app(runtime, routers=[router], setup=setup)
 
 
 def main() -> None:
-    run(create_app())
+    run(create_app)

@@ -9,7 +9,7 @@ from uuid import UUID, uuid5
 
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted, Outcome, RunJanitor
 from helpdesk_contracts.janitor.v1 import AttachmentsPurged, JanitorRunCompleted, PurgeCount
-from helpdesk_contracts.runtime.lease import LeaseHolder
+from helpdesk_runtime.lease import LeaseHolder
 
 from helpdesk_janitor.policy import KeepReason, Rule
 

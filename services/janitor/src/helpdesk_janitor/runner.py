@@ -14,8 +14,8 @@ from uuid import UUID, uuid4
 
 from helpdesk_contracts.admin.v1 import RunJanitor
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.runtime.lease import LeaseHolder
-from helpdesk_contracts.runtime.metrics import Metrics
+from helpdesk_runtime.lease import LeaseHolder
+from helpdesk_runtime.metrics import Metrics
 from pymongo.errors import PyMongoError
 
 from helpdesk_janitor.adapters.lease import Lease

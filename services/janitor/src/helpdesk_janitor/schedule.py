@@ -11,7 +11,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from helpdesk_contracts.runtime.lease import LeaseHolder
+from helpdesk_runtime.lease import LeaseHolder
 from pymongo.errors import PyMongoError
 
 from helpdesk_janitor.adapters.runs import RunLog

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpdesk_contracts.runtime.settings import InfraSettings, secrets_dir
+from helpdesk_contracts.photos import PHOTO_BUCKET
 from helpdesk_contracts.ticket.v1 import TicketStatus
+from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -71,7 +72,7 @@ class JanitorSettings(BaseSettings):
         default=90, ge=1, description="Run records (janitor_runs) expire after this many days."
     )
     attachments_bucket: str = Field(
-        default="attachments", pattern=_COLLECTION_NAME, description="GridFS bucket of photos."
+        default=PHOTO_BUCKET, pattern=_COLLECTION_NAME, description="GridFS bucket of photos."
     )
     quarantine_collection: str = Field(
         default="inbox_quarantine",

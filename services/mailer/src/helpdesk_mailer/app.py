@@ -10,15 +10,15 @@ import uuid
 from datetime import timedelta
 
 from faststream import FastStream
-from helpdesk_contracts.runtime.config import load_settings
-from helpdesk_contracts.runtime.outbox import OutboxRelay
-from helpdesk_contracts.runtime.service import create_runtime, create_service_app, run
+from helpdesk_runtime.config import load_settings
+from helpdesk_runtime.outbox import OutboxRelay
+from helpdesk_runtime.service import create_runtime, create_service_app, run
 
 from helpdesk_mailer.adapters.attachments import AttachmentReader
 from helpdesk_mailer.adapters.smtp import SmtpOptions, SmtpTransport
 from helpdesk_mailer.adapters.store import COLLECTION, OutgoingMailStore
 from helpdesk_mailer.compose import ComposeConfig
-from helpdesk_mailer.consumers import SERVICE, build_router
+from helpdesk_mailer.consumers import SERVICE, TRANSIENT, build_router
 from helpdesk_mailer.delivery import Deliveries
 from helpdesk_mailer.retry import RetryPolicy
 from helpdesk_mailer.settings import MailerSettings
@@ -66,11 +66,11 @@ def create_app(settings: MailerSettings | None = None) -> FastStream:
     )
     return create_service_app(
         runtime,
-        routers=[build_router(deliveries, runtime.publisher)],
+        routers=[build_router(deliveries, runtime.retry(TRANSIENT))],
         setup=store.ensure_indexes,
         teardown=transport.close,
     )
 
 
 def main() -> None:
-    run(create_app())
+    run(create_app)

@@ -1,5 +1,10 @@
 """The broker edge: body -> contract -> use case -> ack, delayed retry, or dead-letter.
 
+Retries follow the runtime's one rule (`helpdesk_runtime.retry`): an unreachable database
+(`TRANSIENT`) is retried through the delay tiers up to the shared limit; an SMTP failure is the
+use case's own business (`RetryIn`, with its deadline and TicketEmailFailed), and its delayed
+copy is queued, or the message given back, the same way.
+
 Bodies reach the handlers undecoded (a router decoder), so this module parses them itself: a
 malformed message is logged with a reason that names fields and error types but never values
 (a SendMail may carry a sign-in code), then rejected, which dead-letters it. Consuming goes on.
@@ -7,9 +12,8 @@ malformed message is logged with a reason that names fields and error types but 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream.message import StreamMessage
@@ -18,9 +22,10 @@ from faststream.rabbit.annotations import RabbitMessage as RabbitMessageParam
 from helpdesk_contracts import topology
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import SendMail
-from helpdesk_contracts.runtime.broker import Publisher, attempt_of, subscriber
-from helpdesk_contracts.runtime.logs import log_context
 from helpdesk_contracts.ticket.v1 import SendTicketReply, TicketSubmitted
+from helpdesk_runtime.broker import subscriber
+from helpdesk_runtime.logs import log_context
+from helpdesk_runtime.retry import Retry
 from pydantic import ValidationError
 
 from helpdesk_mailer.delivery import Deliveries, Outcome, RetryIn
@@ -31,11 +36,9 @@ SERVICE: topology.Consumer = "mailer"
 TICKET_QUEUE = topology.queue_name(SERVICE, TicketSubmitted)
 MAIL_QUEUE = topology.queue_name(SERVICE, SendMail)
 REPLY_QUEUE = topology.queue_name(SERVICE, SendTicketReply)
+TRANSIENT: tuple[type[Exception], ...] = (StorageUnavailableError,)
 
 logger = logging.getLogger("helpdesk.mailer.consumers")
-
-REQUEUE_PAUSE_SECONDS = 1.0
-"""Pause before giving a message back when its delayed copy could not be queued."""
 
 
 def raw_body(message: StreamMessage[Any]) -> bytes:
@@ -70,28 +73,15 @@ async def _parse_or_dead_letter[M: Message](
 
 
 async def _settle(
-    work: Awaitable[Outcome], message: RabbitMessage, queue: str, publisher: Publisher
+    work: Callable[[], Awaitable[Outcome]], message: RabbitMessage, queue: str, retry: Retry
 ) -> None:
     """Run the use case; turn "retry later" (or an unreachable database) into a delayed copy."""
-    try:
-        outcome = await work
-    except StorageUnavailableError as exc:
-        delay = float(topology.pick_delay_tier(2.0 ** min(attempt_of(message), 10)))
-        logger.warning("MongoDB unavailable; retrying later", extra={"reason": str(exc)})
-        outcome = RetryIn(delay)
-    if not isinstance(outcome, RetryIn):
-        return
-    try:
-        await publisher.retry_later(message, queue=queue, delay_seconds=outcome.seconds)
-    except Exception:
-        # The broker refused the delayed copy: give the original back instead of losing it.
-        # The pause and the queue's delivery limit keep this from becoming a hot loop.
-        logger.exception("could not schedule a retry; requeueing the message")
-        await asyncio.sleep(REQUEUE_PAUSE_SECONDS)
-        await message.nack(requeue=True)
+    outcome = await retry.run(message, queue, work)
+    if isinstance(outcome, RetryIn):
+        await retry.later(message, queue, outcome.seconds)
 
 
-def build_router(deliveries: Deliveries, publisher: Publisher) -> RabbitRouter:
+def build_router(deliveries: Deliveries, retry: Retry) -> RabbitRouter:
     router = RabbitRouter(decoder=raw_body)
 
     @subscriber(router, SERVICE, TicketSubmitted)
@@ -100,7 +90,7 @@ def build_router(deliveries: Deliveries, publisher: Publisher) -> RabbitRouter:
         ticket = await _parse_or_dead_letter(TicketSubmitted, body, message, TICKET_QUEUE)
         if ticket is not None:
             with log_context(ticket_id=ticket.ticket_id, reference=ticket.reference):
-                await _settle(deliveries.ticket(ticket), message, TICKET_QUEUE, publisher)
+                await _settle(lambda: deliveries.ticket(ticket), message, TICKET_QUEUE, retry)
 
     @subscriber(router, SERVICE, SendMail)
     async def on_send_mail(body: bytes, message: RabbitMessageParam) -> None:
@@ -108,7 +98,7 @@ def build_router(deliveries: Deliveries, publisher: Publisher) -> RabbitRouter:
         command = await _parse_or_dead_letter(SendMail, body, message, MAIL_QUEUE)
         if command is not None:
             with log_context(template=command.template.value):
-                await _settle(deliveries.mail(command), message, MAIL_QUEUE, publisher)
+                await _settle(lambda: deliveries.mail(command), message, MAIL_QUEUE, retry)
 
     @subscriber(router, SERVICE, SendTicketReply)
     async def on_send_ticket_reply(body: bytes, message: RabbitMessageParam) -> None:
@@ -116,7 +106,8 @@ def build_router(deliveries: Deliveries, publisher: Publisher) -> RabbitRouter:
         command = await _parse_or_dead_letter(SendTicketReply, body, message, REPLY_QUEUE)
         if command is not None:
             with log_context(ticket_id=command.ticket_id, reference=command.reference):
-                work = deliver_reply(deliveries, command)
-                await _settle(work, message, REPLY_QUEUE, publisher)
+                await _settle(
+                    lambda: deliver_reply(deliveries, command), message, REPLY_QUEUE, retry
+                )
 
     return router

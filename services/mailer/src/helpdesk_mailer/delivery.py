@@ -21,13 +21,13 @@ from typing import Any, Protocol
 
 from helpdesk_contracts.base import Message, utc_now
 from helpdesk_contracts.mail.v1 import MailFailed, MailSent, SendMail
-from helpdesk_contracts.runtime.outbox import outbox_entry
 from helpdesk_contracts.ticket.v1 import (
     Attachment,
     TicketEmailed,
     TicketEmailFailed,
     TicketSubmitted,
 )
+from helpdesk_runtime.outbox import outbox_entry
 
 from helpdesk_mailer.adapters.smtp import Receipt
 from helpdesk_mailer.adapters.store import Busy, Claim, Claimed, Finished

@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.runtime.outbox import outbox_entry
 from helpdesk_contracts.ticket.v1 import (
     CommentAuthor,
     ConversationFile,
@@ -25,6 +24,7 @@ from helpdesk_contracts.ticket.v1 import (
     TicketReopenRequested,
     TicketReplyFailed,
 )
+from helpdesk_runtime.outbox import outbox_entry
 
 from helpdesk_mailer.adapters.store import Claimed
 from helpdesk_mailer.compose_reply import LoadedFile, compose_reply

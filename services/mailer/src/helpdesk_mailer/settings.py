@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpdesk_contracts.base import EmailAddress
-from helpdesk_contracts.runtime.settings import InfraSettings, secrets_dir
+from helpdesk_contracts.ticket.v1 import ATTACHMENT_MAX_BYTES
+from helpdesk_runtime.settings import InfraSettings, secrets_dir
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -92,7 +93,7 @@ class MailerSettings(BaseSettings):
     html_body: bool = Field(default=False, description="Add a text/html alternative.")
     subject_summary_max_length: int = Field(default=100, ge=10, le=500)
     time_zone: str = Field(default="Europe/Moscow")
-    attachment_max_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    attachment_max_bytes: int = Field(default=ATTACHMENT_MAX_BYTES, gt=0)
     message_max_bytes: int = Field(
         default=10_000_000,
         ge=100_000,

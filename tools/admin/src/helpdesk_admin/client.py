@@ -18,8 +18,8 @@ from faststream.rabbit import RabbitBroker, RabbitQueue
 from helpdesk_contracts import topology
 from helpdesk_contracts.admin.v1 import AdminCommandCompleted
 from helpdesk_contracts.base import AdminCommand
-from helpdesk_contracts.runtime.broker import Publisher, create_broker
-from helpdesk_contracts.runtime.settings import InfraSettings
+from helpdesk_runtime.broker import Publisher, create_broker
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import SecretStr, ValidationError
 
 REPLY_QUEUE_PREFIX = "helpdesk-admin.reply."

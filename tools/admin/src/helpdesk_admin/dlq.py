@@ -17,7 +17,7 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 from aio_pika.exceptions import ChannelClosed
 from aiormq.exceptions import ChannelNotFoundEntity
 from helpdesk_contracts import topology
-from helpdesk_contracts.runtime.broker import ATTEMPT_HEADER
+from helpdesk_runtime.broker import ATTEMPT_HEADER
 
 REPLAY_HEADER = "x-helpdesk-replays"
 """How many times an operator replayed this message out of a dead-letter queue."""

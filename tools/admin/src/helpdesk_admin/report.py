@@ -23,6 +23,8 @@ class _Figures(BaseModel):
 class Period(_Figures):
     since: date
     until: date
+    timezone: str = "UTC"
+    """Days are cut in this zone (the gateway's GATEWAY_DISPLAY_TIMEZONE)."""
 
 
 class CategoryFigures(_Figures):
@@ -113,7 +115,7 @@ def _md_table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str
 
 
 def render_markdown(report: Report) -> str:
-    period = f"{report.period.since.isoformat()} – {report.period.until.isoformat()}"
+    period = _period(report.period)
     lines = [f"# Helpdesk report {period}", "", f"Tickets submitted: **{report.tickets}**", ""]
     lines += ["## Tickets per category", ""]
     lines += _md_table(
@@ -166,6 +168,7 @@ def csv_rows(report: Report) -> list[tuple[str, str, str, str, str]]:
     rows = [
         ("period", "", "", "since", report.period.since.isoformat()),
         ("period", "", "", "until", report.period.until.isoformat()),
+        ("period", "", "", "timezone", report.period.timezone),
         ("summary", "", "", "tickets", str(report.tickets)),
     ]
     for c in report.by_category:
@@ -297,7 +300,7 @@ svg.chart .bar{fill:#2680c2}svg.chart .axis{stroke:#9fb3c8}.empty{color:#829ab1}
 
 
 def render_html(report: Report) -> str:
-    period = f"{report.period.since.isoformat()} – {report.period.until.isoformat()}"
+    period = _period(report.period)
     kpis = [
         ("Tickets", str(report.tickets)),
         ("Median to registration", human_duration(report.time_to_registered.median_seconds)),
@@ -349,3 +352,7 @@ def render_html(report: Report) -> str:
 
 
 RENDERERS = {"md": render_markdown, "csv": render_csv, "html": render_html}
+
+
+def _period(period: Period) -> str:
+    return f"{period.since.isoformat()} – {period.until.isoformat()} ({period.timezone})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -36,6 +37,10 @@ class BannerInfo:
     rabbit_vhost: str
     mongo: str
     real_telegram: bool
+    data: str = ""
+    """Whether the data is fresh or kept from an earlier start (one line)."""
+    manual: bool = False
+    """The InfraManager simulator waits for the console's engineer."""
 
 
 def banner(info: BannerInfo) -> str:
@@ -54,18 +59,30 @@ def banner(info: BannerInfo) -> str:
     ]
     width = max(len(p.email) for p in info.people)
     for person in info.people:
-        note = "  (disabled in the directory: sign-in is refused)" if person.disabled else ""
-        lines.append(f"    {person.email.ljust(width)}  {person.name}{note}")
+        lines.append(f"    {person.email.ljust(width)}  {person.name}")
+        lines += [f"    {'':{width}}    - {note}" for note in person.notes()]
     pace = f"{info.pace:g} s"
+    if info.manual:
+        lines += [
+            "",
+            "  InfraManager simulator: manual — you are the support engineer. In the web chat's",
+            "  InfraManager console register each ticket, take it into work, ask, comment,",
+            "  resolve or reject it; each action mails the notification InfraManager would.",
+        ]
+    else:
+        lines += [
+            "",
+            f"  InfraManager simulator: registers each ticket {pace} after its email, takes it",
+            f"  into work {pace} later and resolves it {pace} after that; the bot then asks for",
+            "  a rating. Its console in the web chat shows each ticket email as it arrived; turn",
+            "  'automatic' off there (or start with --manual) to play the support engineer.",
+        ]
     lines += [
-        "",
-        f"  InfraManager simulator: registers each ticket {pace} after its email, takes it",
-        f"  into work {pace} later and resolves it {pace} after that; the bot then asks for",
-        "  a rating.",
         "",
         f"  RabbitMQ vhost: {info.rabbit_vhost}",
         f"  MongoDB:        {info.mongo}",
         f"  Logs:           {info.workdir}/",
+        *([f"  Data:           {info.data}"] if info.data else []),
         "",
         "  Press Ctrl-C to stop everything.",
         rule,
@@ -89,9 +106,48 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--charset", choices=CHARSET_MODES, default="mixed")
     sandbox.add_argument("--inbox-poll", type=float, default=2.0, help="seconds between POP3 polls")
     sandbox.add_argument(
-        "--workdir", type=Path, default=None, help="logs and data (default: .sandbox/<time>)"
+        "--workdir",
+        type=Path,
+        default=None,
+        help="logs and data (default: .sandbox/<time>, with --keep .sandbox/kept)",
+    )
+    sandbox.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep data between starts (sign-ins, tickets, InfraManager's tickets)",
+    )
+    sandbox.add_argument(
+        "--manual",
+        action="store_true",
+        help="InfraManager does nothing by itself: play the engineer in the web chat's console",
     )
     return parser
+
+
+KEPT_DIR = "kept"
+KEPT_DATABASE = "sandbox"
+
+
+def port_in_use(port: int) -> bool:
+    """Whether 127.0.0.1:port is taken (checked before anything starts)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def data_line(*, keep: bool, fresh: bool, workdir: Path, mongo_url: str | None) -> str:
+    if not keep:
+        return "fresh (nothing is kept after Ctrl-C; --keep keeps data between starts)"
+    where = "MONGO_URL" if mongo_url else f"{workdir}/"
+    if fresh:
+        return f"fresh, kept in {where} for the next start with --keep"
+    return (
+        f"kept from the last start with --keep ({where}); the web chat's history starts "
+        "empty, the bot remembers sign-ins and tickets"
+    )
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
@@ -103,22 +159,36 @@ def run_sandbox(args: argparse.Namespace) -> int:
 
     # No exception from a signal handler: start() and stop() are never cut in half, so a
     # Ctrl-C during start-up lets it finish and then stops everything.
+    token = os.environ.get("TELEGRAM_BOT_TOKEN") or None
+    if token is None and args.port and port_in_use(args.port):
+        print(
+            f"Port {args.port} is in use (another sandbox?): stop it, or pick another port "
+            f'with --port N (make sandbox ARGS="--port N"; 0 picks a free one).',
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     become_subreaper()
 
-    workdir = args.workdir or find_repo_root() / ".sandbox" / datetime.now().strftime(
-        "%Y%m%d-%H%M%S"
-    )
-    token = os.environ.get("TELEGRAM_BOT_TOKEN") or None
+    runs = find_repo_root() / ".sandbox"
+    default = runs / KEPT_DIR if args.keep else runs / datetime.now().strftime("%Y%m%d-%H%M%S")
+    workdir = (args.workdir or default).resolve()
+    mongo_url = os.environ.get("MONGO_URL") or None
+    fresh = not (workdir / "mongo.sqlite3").exists() if mongo_url is None else True
     config = SandboxConfig(
-        workdir=workdir.resolve(),
+        workdir=workdir,
         pace=args.pace,
         charset=args.charset,
         inbox_poll_seconds=args.inbox_poll,
         webchat_port=args.port,
         telegram_token=token,
-        mongo_url=os.environ.get("MONGO_URL") or None,
+        mongo_url=mongo_url,
+        mongo_sqlite=args.keep,
+        mongo_db=KEPT_DATABASE if args.keep else None,
+        keep_database=args.keep,
+        imsim_mode="manual" if args.manual else "auto",
     )
     sandbox = Sandbox(config)
     print(f"Starting the helpdesk sandbox (logs in {config.workdir}) ...", flush=True)
@@ -135,6 +205,10 @@ def run_sandbox(args: argparse.Namespace) -> int:
                     rabbit_vhost=sandbox.vhost.name,
                     mongo=f"{sandbox.mongo_url} (database {sandbox.mongo_db})",
                     real_telegram=sandbox.real_telegram,
+                    data=data_line(
+                        keep=args.keep, fresh=fresh, workdir=workdir, mongo_url=mongo_url
+                    ),
+                    manual=args.manual,
                 )
             ),
             flush=True,

@@ -1,6 +1,6 @@
 """The demo employees of the sandbox: the directory's people, each with a Telegram user of its own.
 
-The directory (slapd) is seeded with `tests.support.ldap_server.DEMO_EMPLOYEES`; here every one
+The directory (slapd) is seeded with `helpdesk_harness.ldap_server.DEMO_EMPLOYEES`; here every one
 of them also gets a stable fake Telegram account, so the web chat and scripted tests can act as
 that person. Telegram ids are fixed so a restarted sandbox recognises nobody twice by accident.
 """
@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpdesk_sandbox.repo import ensure_repo_on_path
-
-ensure_repo_on_path()
-
-from tests.support.fake_telegram.models import User  # noqa: E402
-from tests.support.ldap_server import DEMO_EMPLOYEES, Employee  # noqa: E402
+from helpdesk_harness.fake_telegram.models import User
+from helpdesk_harness.ldap_server import DEMO_EMPLOYEES, Employee
 
 FIRST_TELEGRAM_ID = 5_100_000_001
 
@@ -31,6 +27,32 @@ class DemoPerson:
     disabled: bool
     telegram: User
 
+    @property
+    def language(self) -> str:
+        """The language of this person's Telegram client, which the bot answers in."""
+        return self.telegram.language_code or "ru"
+
+    @property
+    def contractor(self) -> bool:
+        return self.title.casefold() == "подрядчик"
+
+    def notes(self) -> list[str]:
+        """What a sandbox user should know before playing this person (shown in the banner)."""
+        notes = []
+        if self.language == "en":
+            notes.append("speaks English: the bot answers in English")
+        if self.disabled:
+            notes.append(
+                "disabled in the directory: the bot still says a code was sent (it never "
+                "tells which addresses exist), but no email comes and no code works"
+            )
+        if self.contractor:
+            notes.append(
+                "a contractor; the ( ) * in the directory name are there on purpose, to show "
+                "that directory look-ups escape them"
+            )
+        return notes
+
     def to_json(self) -> dict[str, object]:
         return {
             "uid": self.uid,
@@ -39,6 +61,8 @@ class DemoPerson:
             "title": self.title,
             "department": self.department,
             "disabled": self.disabled,
+            "contractor": self.contractor,
+            "language": self.language,
             "telegram_id": self.telegram.id,
         }
 

@@ -150,33 +150,49 @@ def notification_subject(ticket: TicketMail, number: int, style: Style) -> str:
     return f"Заявка №{number} {summary}"
 
 
+SOLUTION = "Проблема устранена, проверьте, пожалуйста."
+WORDINGS: dict[Step, tuple[tuple[str, ...], ...]] = {
+    # Customers' administrators edit InfraManager's templates: the simulator rotates several
+    # wordings per status (labels, separators, sentences, English) so the sandbox exercises the
+    # inbox's vocabulary. {n}: the number, {summary}: the echoed subject, {solution}: the text.
+    Step.REGISTERED: (
+        ("Заявка зарегистрирована под номером №{n}.", "Тема: {summary}", "Ссылка: IM-CL-{n}"),
+        ("Обращение №{n} зарегистрировано.", "Статус: Зарегистрирована"),
+        ("Your request #{n} has been registered.", "Summary: {summary}"),
+        ("Заявка №{n}", "Новое состояние: Открыта", "Описание: {summary}"),
+    ),
+    Step.IN_PROGRESS: (
+        ("Статус заявки №{n} изменен на «В работе».",),
+        ("Состояние заявки №{n}: В работе",),
+        ("Заявка №{n} принята в работу.",),
+        ("Request #{n}: status changed from Open to In Progress.",),
+        ("Статус: с «Зарегистрирована» на «В работе»",),
+    ),
+    Step.RESOLVED: (
+        ("Статус заявки №{n} изменен на «Выполнена».", "", "Решение: {solution}"),
+        ("Новое состояние — Выполнена", "Комментарий: {solution}"),
+        ("Request #{n} has been resolved.", "", "Resolution: {solution}"),
+        ("Текущее состояние: Решена", "Ответ: {solution}"),
+    ),
+}
+
+
+def wording_for(step: Step, number: int) -> tuple[str, ...]:
+    """The wording of `step` for ticket `number`: consecutive tickets get the next one."""
+    table = WORDINGS[step]
+    return table[(number - FIRST_NUMBER) % len(table)]
+
+
 def notification_body(ticket: TicketMail, step: Step, number: int, style: Style) -> str:
     summary = ticket.subject if style.reference_in_subject else ticket.summary_without_reference
     footer = "Это сообщение сформировано автоматически системой InfraManager."
-    if step is Step.REGISTERED:
-        lines = [
-            "Здравствуйте!",
-            "",
-            f"Заявка зарегистрирована под номером №{number}.",
-            f"Тема: {summary}",
-            f"Ссылка: IM-CL-{number}",
-        ]
-    elif step is Step.IN_PROGRESS:
-        lines = [
-            "Здравствуйте!",
-            "",
-            f"Статус заявки №{number} изменен на «В работе».",
-            "Исполнитель: Сидоров Алексей (ИТ-поддержка, 1 линия)",
-        ]
-    else:
-        lines = [
-            "Здравствуйте!",
-            "",
-            f"Статус заявки №{number} изменен на «Выполнена».",
-            "",
-            "Решение: Проблема устранена, проверьте, пожалуйста.",
-        ]
-    return "\n".join([*lines, "", footer, ""])
+    lines = [
+        line.format(n=number, summary=summary, solution=SOLUTION)
+        for line in wording_for(step, number)
+    ]
+    if step is Step.IN_PROGRESS:
+        lines.append("Исполнитель: Сидоров Алексей (ИТ-поддержка, 1 линия)")
+    return "\n".join(["Здравствуйте!", "", *lines, "", footer, ""])
 
 
 def notification_message_id(number: int, step: Step) -> str:

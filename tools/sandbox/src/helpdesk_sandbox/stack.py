@@ -22,9 +22,11 @@ Logs of every process are in `workdir` (`<service>.log`, `smtp-sink.log`, ...).
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import secrets
+import shutil
 import signal
 import sys
 import time
@@ -35,19 +37,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from helpdesk_sandbox.imsim import DEFAULT_HELPDESK_ADDRESS, FIRST_NUMBER
-from helpdesk_sandbox.repo import ensure_repo_on_path
-from helpdesk_sandbox.spool import SmtpSpool
+from helpdesk_harness.fake_telegram import FakeTelegramClient
+from helpdesk_harness.ldap_server import SlapdServer
+from helpdesk_harness.mongo import MongoEcoServer
+from helpdesk_harness.pop3_server import DEFAULT_USER, DovecotServer
+from helpdesk_harness.procs import ServerProcess, free_port, wait_for_port
+from helpdesk_harness.rabbit import Vhost
+from helpdesk_harness.services import SERVICES, ServiceProcess, infra_env
+from helpdesk_harness.spool import SmtpSpool
 
-REPO_ROOT = ensure_repo_on_path()
-
-from tests.support.fake_telegram import FakeTelegramClient  # noqa: E402
-from tests.support.ldap_server import SlapdServer  # noqa: E402
-from tests.support.mongo import MongoEcoServer  # noqa: E402
-from tests.support.pop3_server import DEFAULT_USER, DovecotServer  # noqa: E402
-from tests.support.procs import ServerProcess, free_port, wait_for_port  # noqa: E402
-from tests.support.rabbit import Vhost  # noqa: E402
-from tests.support.services import SERVICES, ServiceProcess, infra_env  # noqa: E402
+from helpdesk_sandbox.imsim import DEFAULT_HELPDESK_ADDRESS, DEFAULT_SENDER, FIRST_NUMBER
+from helpdesk_sandbox.repo import find_repo_root
 
 log = logging.getLogger("helpdesk.sandbox")
 
@@ -70,6 +70,8 @@ class SandboxConfig:
     """Charset of the simulated notifications: mixed, utf-8, koi8-r or cp1251."""
     inbox_poll_seconds: float = 2.0
     imsim: bool = True
+    imsim_mode: str = "auto"
+    """auto: the simulator answers each ticket by itself; manual: only the console's engineer."""
     webchat: bool = True
     webchat_port: int = 0
     """0: a free port."""
@@ -86,6 +88,8 @@ class SandboxConfig:
     helpdesk_address: str = DEFAULT_HELPDESK_ADDRESS
     keep_database: bool = False
     """With MONGO_URL: keep the sandbox database instead of dropping it on stop."""
+    mongo_db: str | None = None
+    """The database name; None: a fresh name per start (a kept sandbox uses a fixed one)."""
     start_timeout: float = 60.0
 
 
@@ -123,7 +127,7 @@ class HelperProcess:
     def __init__(self, name: str, argv: list[str], workdir: Path, ready: str) -> None:
         self.name = name
         self.ready = ready
-        self.process = ServerProcess(argv, log_path=workdir / f"{name}.log", cwd=REPO_ROOT)
+        self.process = ServerProcess(argv, log_path=workdir / f"{name}.log", cwd=find_repo_root())
         self.ready_line = ""
         self._mark = 0
 
@@ -160,7 +164,7 @@ class SmtpSinkProcess(HelperProcess):
         super().__init__("smtp-sink", self._argv(), workdir, ready="smtp-sink listening")
 
     def _argv(self) -> list[str]:
-        return _python("tests.support.smtp_sink", "--port", self.port, "--spool", self.spool_dir)
+        return _python("helpdesk_harness.smtp_sink", "--port", self.port, "--spool", self.spool_dir)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         for attempt in range(3):
@@ -185,12 +189,26 @@ class FakeTelegramProcess(HelperProcess):
 
     def __init__(self, workdir: Path) -> None:
         self.port = 0
-        self.token = _fake_token()
+        # The bot's id (the token's first part) is in the gateway's FSM keys: a kept workdir
+        # keeps the token, so an unfinished wizard survives a restart of the sandbox.
+        saved = workdir / "fake-telegram.token"
+        if not saved.exists():
+            saved.write_text(_fake_token())
+            saved.chmod(0o600)
+        self.token = saved.read_text().strip()
         self.base_url = ""
         super().__init__("fake-telegram", self._argv(), workdir, ready='"base_url"')
 
     def _argv(self) -> list[str]:
-        return _python("tests.support.fake_telegram", "--port", self.port, "--token", self.token)
+        # Update ids grow with the clock, so a gateway that kept its database (--keep) never
+        # takes a new fake's updates for ones it has handled already.
+        first = time.time_ns() // 1_000_000
+        return _python(
+            "helpdesk_harness.fake_telegram",
+            "--port", self.port,
+            "--token", self.token,
+            "--first-update-id", first,
+        )  # fmt: skip
 
     def launch(self) -> None:
         self.process.argv = self._argv()  # a restart asks for the port it had
@@ -216,7 +234,7 @@ class Sandbox:
         self.config = config
         self.workdir = config.workdir
         self.vhost = Vhost(prefix="helpdesk-sandbox")
-        self.mongo_db = f"sandbox_{uuid.uuid4().hex[:12]}"
+        self.mongo_db = config.mongo_db or f"sandbox_{uuid.uuid4().hex[:12]}"
         self.mongo_url = config.mongo_url or ""
         self.mongo: MongoEcoServer | None = None
         self.slapd: SlapdServer | None = None
@@ -226,6 +244,7 @@ class Sandbox:
         self.imsim: HelperProcess | None = None
         self.webchat: HelperProcess | None = None
         self.webchat_url = ""
+        self.console_port = 0
         self.services: dict[str, ServiceProcess] = {}
         self.auth_pepper = secrets.token_urlsafe(24)
         self._stops: list[tuple[str, Callable[[], None]]] = []
@@ -236,6 +255,11 @@ class Sandbox:
     @property
     def rabbit_url(self) -> str:
         return self.vhost.url
+
+    @property
+    def console_url(self) -> str:
+        """The InfraManager console's API (the simulator's process), "" without a simulator."""
+        return f"http://127.0.0.1:{self.console_port}/" if self.console_port else ""
 
     @property
     def real_telegram(self) -> bool:
@@ -324,7 +348,10 @@ class Sandbox:
             self._started_part("fake bot api", self.telegram.stop)
 
         slapd_dir = self.workdir / "slapd"
-        slapd_dir.mkdir(exist_ok=True)
+        # The directory is seeded from the demo people at every start; a kept workdir's old
+        # copy would make the seeding fail, and there is nothing in it worth keeping.
+        shutil.rmtree(slapd_dir, ignore_errors=True)
+        slapd_dir.mkdir()
         self.slapd = SlapdServer(workdir=slapd_dir)
         self.slapd.start()
         self._started_part("slapd", self.slapd.close)
@@ -406,6 +433,8 @@ class Sandbox:
                 "INBOX_POP3_USER": dovecot.user,
                 "INBOX_POP3_PASSWORD": dovecot.password,
                 "INBOX_POLL_INTERVAL_SECONDS": str(self.config.inbox_poll_seconds),
+                # Only the simulator may change a ticket, as only InfraManager may in production.
+                "INBOX_TRUSTED_SENDERS": email.utils.parseaddr(DEFAULT_SENDER)[1],
             }
         return {}
 
@@ -438,10 +467,13 @@ class Sandbox:
     def _helpers(self) -> list[HelperProcess]:
         smtp = self._need(self.smtp, "the SMTP sink")
         if self.config.imsim:
+            self.console_port = free_port()
             self.imsim = HelperProcess(
                 "imsim",
                 _python(
-                    "helpdesk_sandbox.imsim",
+                    "helpdesk_sandbox.console",
+                    "--port", self.console_port,
+                    "--mode", self.config.imsim_mode,
                     "--spool", smtp.spool_dir,
                     "--maildir", self.maildir,
                     "--pace", self.config.pace,
@@ -461,6 +493,7 @@ class Sandbox:
                     "--port", self.config.webchat_port,
                     "--telegram", self._need(self.telegram, "the fake Bot API").base_url,
                     "--spool", smtp.spool_dir,
+                    *(["--console", self.console_url] if self.imsim is not None else []),
                 ),
                 self.workdir,
                 ready=_WEBCHAT_READY,

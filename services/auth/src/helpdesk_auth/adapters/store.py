@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.runtime.outbox import OUTBOX_FIELD, outbox_entry
+from helpdesk_runtime.outbox import OUTBOX_FIELD, outbox_entry
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase

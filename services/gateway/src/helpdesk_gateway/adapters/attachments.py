@@ -1,4 +1,5 @@
-"""Photos in GridFS, bucket `attachments`; metadata in `attachments.files`.
+"""Photos in GridFS, bucket `attachments` (`helpdesk_contracts.photos`); metadata in
+`attachments.files`, one `PhotoMetadata` per file.
 
 A photo is stored as soon as the user sends it (so the wizard keeps only ids), with
 `metadata.ticket_id = None`; Send sets the ticket id. Photos of a cancelled draft are deleted; any
@@ -12,11 +13,12 @@ from typing import Any
 
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
+from helpdesk_contracts.photos import PHOTO_BUCKET, PhotoMetadata
 from helpdesk_gateway.domain.photos import EncodedPhoto
 from pymongo.asynchronous.database import AsyncDatabase
 
 Document = dict[str, Any]
-BUCKET = "attachments"
+BUCKET = PHOTO_BUCKET
 
 
 class AttachmentStore:
@@ -32,16 +34,16 @@ class AttachmentStore:
         file_id: ObjectId = await self.bucket.upload_from_stream(
             filename,
             photo.data,
-            metadata={
-                "ticket_id": None,
-                "owner_telegram_id": owner,
-                "sha256": photo.sha256,
-                "size": photo.size,
-                "content_type": photo.content_type,
-                "width": photo.width,
-                "height": photo.height,
-                "created_at": now,
-            },
+            metadata=PhotoMetadata(
+                ticket_id=None,
+                owner_telegram_id=owner,
+                sha256=photo.sha256,
+                size=photo.size,
+                content_type=photo.content_type,
+                width=photo.width,
+                height=photo.height,
+                created_at=now,
+            ).to_document(),
         )
         return str(file_id)
 

@@ -12,8 +12,8 @@ from typing import Any
 from uuid import UUID
 
 from bson import ObjectId
-from helpdesk_contracts.runtime.outbox import OUTBOX_FIELD, outbox_entry
 from helpdesk_contracts.ticket.v1 import ReplyKind, SendTicketReply
+from helpdesk_runtime.outbox import OUTBOX_FIELD, outbox_entry
 from pymongo.asynchronous.collection import AsyncCollection
 
 Document = dict[str, Any]

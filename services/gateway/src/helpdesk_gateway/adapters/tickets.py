@@ -1,7 +1,7 @@
 """`tickets`: every ticket sent from Telegram, its status history, rating and pending events.
 
 Events the ticket causes (TicketSubmitted, TicketRated) are pushed into the same document's
-`outbox` array in the same write as the change (see helpdesk_contracts.runtime.outbox), so there
+`outbox` array in the same write as the change (see helpdesk_runtime.outbox), so there
 is never a ticket without its event or an event without its ticket. Lifecycle events are applied
 with a version check, and each applied event id is remembered, so a redelivery changes nothing.
 """
@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from helpdesk_contracts.runtime.outbox import OUTBOX_FIELD, outbox_entry
 from helpdesk_contracts.ticket.v1 import TicketRated, TicketSubmitted
 from helpdesk_gateway.domain.tickets import RATABLE, AppliedEvent, Change, TicketRecord
+from helpdesk_runtime.outbox import OUTBOX_FIELD, outbox_entry
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError

@@ -1,6 +1,9 @@
 """The dispatcher: aiogram's, plus what must happen before an update reaches the per-user lock.
 
-- an update id seen before is dropped (one effect per update, even when Telegram redelivers);
+- every update is handled at least once: polling confirms an update to Telegram only after it
+  was handled (bot/window.py), so one a crash interrupted comes back to the next process;
+- an update handled to the end before is skipped (its id is recorded after its effects), and
+  one already being handled here is not started twice;
 - album photos are gathered into one update (see albums.py);
 - updates in flight are tracked, so shutdown can let them finish.
 """
@@ -8,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -15,11 +19,19 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.methods import GetUpdates
 from aiogram.types import Update
+from aiogram.utils.backoff import Backoff, BackoffConfig
 from helpdesk_gateway.adapters.updates import UpdateLog
 from helpdesk_gateway.bot.albums import AlbumCollector
+from helpdesk_gateway.bot.window import UpdateWindow
 
 log = logging.getLogger("helpdesk.gateway.updates")
+
+BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=1.5, jitter=0.1)
+PROGRESS_WAIT_SECONDS = 0.2
+"""When getUpdates only hands back updates still being handled, wait this long (or until one
+finishes) before asking again: their ids hold the offset, so the next answer would be the same."""
 
 
 class GatewayDispatcher(Dispatcher):
@@ -36,14 +48,22 @@ class GatewayDispatcher(Dispatcher):
         self.albums = albums
         self.clock = clock
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self._handling: set[int] = set()
+        self._progress = asyncio.Event()
+        self._polled: set[asyncio.Task[None]] = set()
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
+        update_id = update.update_id
+        if update_id in self._handling:
+            log.info("update already being handled", extra={"update_id": update_id})
+            return UNHANDLED
+        self._handling.add(update_id)
         try:
-            if not await self.update_log.first_time(update.update_id, self.clock()):
-                log.info("duplicate update ignored", extra={"update_id": update.update_id})
+            if await self.update_log.handled(update_id):
+                log.info("duplicate update ignored", extra={"update_id": update_id})
                 return UNHANDLED
             message = update.message
             if message is not None and message.media_group_id is not None:
@@ -51,10 +71,61 @@ class GatewayDispatcher(Dispatcher):
                 if album is None:
                     return UNHANDLED
                 kwargs["album"] = album
-            return await super().feed_update(bot, update, **kwargs)
+            try:
+                result = await super().feed_update(bot, update, **kwargs)
+            except Exception:
+                # Logged and answered by the error handler; handling it again would only
+                # repeat the failure.
+                await self.update_log.record_handled(update_id, self.clock())
+                raise
+            await self.update_log.record_handled(update_id, self.clock())
+            return result
         finally:
+            self._handling.discard(update_id)
             if task is not None:
                 self._in_flight.discard(task)
+
+    async def poll_updates(
+        self, bot: Bot, *, polling_timeout: int, allowed_updates: list[str] | None
+    ) -> None:
+        """Long polling that confirms an update only once it was handled; runs until cancelled."""
+        window = UpdateWindow()
+        backoff = Backoff(config=BACKOFF)
+        # A long poll may last polling_timeout; the HTTP request must outlast it.
+        request_timeout = int((bot.session.timeout or 0) + polling_timeout)
+        while True:
+            method = GetUpdates(
+                offset=window.offset(), timeout=polling_timeout, allowed_updates=allowed_updates
+            )
+            try:
+                updates = await bot(method, request_timeout=request_timeout)
+            except Exception as exc:
+                log.warning(
+                    "getUpdates failed; retrying",
+                    extra={"error": type(exc).__name__, "retry_in": backoff.next_delay},
+                )
+                await backoff.asleep()
+                continue
+            backoff.reset()
+            fresh = [update for update in updates if window.take(update.update_id)]
+            for update in fresh:
+                task = asyncio.create_task(self._handle(bot, update, window))
+                self._polled.add(task)
+                task.add_done_callback(self._polled.discard)
+            if updates and not fresh:
+                await self._wait_for_progress()
+
+    async def _handle(self, bot: Bot, update: Update, window: UpdateWindow) -> None:
+        # aiogram's own step: feed_update, errors logged; the task is kept in _in_flight.
+        await self._process_update(bot=bot, update=update)
+        # Not reached when cancelled (shutdown timed out): the update stays unconfirmed.
+        window.finish(update.update_id)
+        self._progress.set()
+
+    async def _wait_for_progress(self) -> None:
+        self._progress.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._progress.wait(), timeout=PROGRESS_WAIT_SECONDS)
 
     async def drain(self, grace_seconds: float) -> None:
         """Wait (a while) for updates being handled, e.g. before the process exits."""

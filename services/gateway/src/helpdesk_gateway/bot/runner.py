@@ -110,11 +110,11 @@ class TelegramRunner:
     async def poll(self) -> None:
         # getUpdates is refused while a webhook is set (e.g. after switching modes).
         await self.bot.delete_webhook(drop_pending_updates=False)
+        # Not aiogram's start_polling: it confirms an update as soon as it is received, so a
+        # crash mid-update would lose it. GatewayDispatcher.poll confirms it once handled.
         polling = asyncio.create_task(
-            self.dispatcher.start_polling(
+            self.dispatcher.poll_updates(
                 self.bot,
-                handle_signals=False,
-                close_bot_session=False,
                 polling_timeout=self.settings.polling_timeout_seconds,
                 allowed_updates=self.dispatcher.resolve_used_update_types(),
             )
@@ -126,9 +126,8 @@ class TelegramRunner:
                 await polling  # ended by itself: surface its error to the job guard
         finally:
             if not polling.done():
-                with contextlib.suppress(RuntimeError):
-                    await self.dispatcher.stop_polling()
-                with contextlib.suppress(Exception):
+                polling.cancel()  # only the long poll: updates being handled go on
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await polling
             await self.dispatcher.drain(DRAIN_SECONDS)
 

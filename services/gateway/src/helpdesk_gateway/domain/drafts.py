@@ -68,6 +68,8 @@ class RatingData(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     ticket_id: str
+    prompt_message_id: int | None = None
+    """The "add a comment?" message, whose button is taken away once the comment came."""
 
 
 class FlowData(BaseModel):

@@ -14,7 +14,7 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from helpdesk_contracts.ticket.v1 import TicketStatus
 from helpdesk_gateway.domain.tickets import EmailState, TicketRecord, history_statuses
@@ -24,20 +24,25 @@ TOP_LOCATIONS = 10
 MAX_FAILED_REFERENCES = 50
 
 
-def period_bounds(since: date, until: date) -> tuple[datetime, datetime]:
-    """[since 00:00 UTC, the day after `until` 00:00 UTC): `until` is inclusive."""
-    start = datetime(since.year, since.month, since.day, tzinfo=UTC)
-    end = datetime(until.year, until.month, until.day, tzinfo=UTC) + timedelta(days=1)
-    return start, end
+def period_bounds(since: date, until: date, tz: tzinfo = UTC) -> tuple[datetime, datetime]:
+    """[since 00:00, the day after `until` 00:00) in `tz`, the time zone users see dates in
+    (GATEWAY_DISPLAY_TIMEZONE), as UTC instants: `until` is inclusive, and a ticket sent at
+    01:30 Moscow time on the 1st counts on the 1st although it is still the 30th in UTC."""
+    start = datetime.combine(since, time(), tzinfo=tz)
+    end = datetime.combine(until + timedelta(days=1), time(), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def build_report(tickets: Iterable[TicketRecord], since: date, until: date) -> dict[str, JsonValue]:
+def build_report(
+    tickets: Iterable[TicketRecord], since: date, until: date, tz: tzinfo = UTC
+) -> dict[str, JsonValue]:
+    """The figures; days and weeks are those of `tz` (see period_bounds)."""
     rows = sorted(tickets, key=lambda t: t.submitted_at)
     return {
-        "period": {"since": since.isoformat(), "until": until.isoformat()},
+        "period": {"since": since.isoformat(), "until": until.isoformat(), "timezone": str(tz)},
         "tickets": len(rows),
         "by_category": _by_category(rows),
-        "by_week": _by_week(rows, since, until),
+        "by_week": _by_week(rows, since, until, tz),
         "time_to_registered": _durations(_to_registered(rows)),
         "time_to_resolved": _durations(_to_resolved(rows)),
         "ratings": _ratings(rows),
@@ -107,8 +112,8 @@ def _by_category(rows: list[TicketRecord]) -> list[JsonValue]:
     ]
 
 
-def _by_week(rows: list[TicketRecord], since: date, until: date) -> list[JsonValue]:
-    counts: Counter[str] = Counter(_week(ticket.submitted_at.date()) for ticket in rows)
+def _by_week(rows: list[TicketRecord], since: date, until: date, tz: tzinfo) -> list[JsonValue]:
+    counts: Counter[str] = Counter(_week(t.submitted_at.astimezone(tz).date()) for t in rows)
     weeks: list[str] = []
     day = since - timedelta(days=since.weekday())
     while day <= until:

@@ -125,6 +125,7 @@ class TicketRecord(BaseModel):
             TicketStatus.RESOLVED,  # done: «Нет, не решена» reopens it instead
             TicketStatus.CLOSED,
             TicketStatus.REJECTED,
+            TicketStatus.CANCELLED,
         )
         emailed = self.email_state is EmailState.SENT  # else InfraManager has nothing to cancel
         return emailed and not finished and self.cancel_requested_at is None
@@ -133,7 +134,7 @@ class TicketRecord(BaseModel):
         """Locale key of the status the user sees."""
         if self.cancel_requested_at is not None:
             # Until InfraManager confirms (rejected/cancelled or closed), the request is news.
-            if self.status in (TicketStatus.REJECTED, TicketStatus.CLOSED):
+            if self.status in (TicketStatus.REJECTED, TicketStatus.CANCELLED, TicketStatus.CLOSED):
                 return "status-cancelled"
             return "status-cancel-requested"
         if self.status is not None:

@@ -14,7 +14,8 @@ from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.bot.middlewares import RequireAuthorized
 from helpdesk_gateway.callbacks import WizardAction, WizardCb
 from helpdesk_gateway.context import GatewayContext
-from helpdesk_gateway.domain.drafts import RatingData, Step
+from helpdesk_gateway.domain.drafts import RatingData, Step, TicketDraft
+from helpdesk_gateway.handlers.filters import CurrentDraft
 from helpdesk_gateway.handlers.wizard_flow import (
     WIZARD_STATES,
     Wizard,
@@ -79,10 +80,14 @@ def router(i18n: I18n) -> Router:
             await ratings.finish(ctx, pending.ticket_id, None)
         await _wizard(bot, message.chat.id, state, t, ctx, user).start()
 
-    @r.callback_query(WizardCb.filter(F.action.in_({WizardAction.CONTINUE, WizardAction.RESTART})))
+    @r.callback_query(
+        WizardCb.filter(F.action.in_({WizardAction.CONTINUE, WizardAction.RESTART})),
+        CurrentDraft(editable=False),
+    )
     async def continue_or_restart(
         query: CallbackQuery,
         callback_data: WizardCb,
+        draft: TicketDraft,
         state: FSMContext,
         t: Texts,
         ctx: GatewayContext,
@@ -90,10 +95,6 @@ def router(i18n: I18n) -> Router:
         bot: Bot,
     ) -> None:
         """'Continue' / 'Start over' under the unfinished-draft question."""
-        draft = await draft_for(state, callback_data.draft)
-        if draft is None:
-            await _stale(query, t)
-            return
         await query.answer()
         await _close_buttons(query)
         flow = _wizard(bot, query.from_user.id, state, t, ctx, user)
@@ -103,10 +104,14 @@ def router(i18n: I18n) -> Router:
             await ctx.attachments.discard(draft.photo_ids())
             await flow.start()
 
-    @r.callback_query(WizardCb.filter(F.action == WizardAction.CATEGORY))
+    @r.callback_query(
+        WizardCb.filter(F.action == WizardAction.CATEGORY), CurrentDraft(NewTicket.category)
+    )
     async def category(
         query: CallbackQuery,
         callback_data: WizardCb,
+        draft: TicketDraft,
+        pressed: Message,
         state: FSMContext,
         t: Texts,
         ctx: GatewayContext,
@@ -114,15 +119,11 @@ def router(i18n: I18n) -> Router:
         bot: Bot,
     ) -> None:
         """A category button: shows its sub-categories, or takes it and asks for the description."""
-        draft = await draft_for(state, callback_data.draft, [NewTicket.category])
-        if draft is None or not isinstance(query.message, Message):
-            await _stale(query, t)
-            return
         catalogue = ctx.catalogue.current
         entry = catalogue.get(callback_data.value)
         if entry is None:
             await query.answer()
-            await query.message.edit_text(
+            await pressed.edit_text(
                 t("wizard-category-gone"),
                 reply_markup=wizard.categories(
                     t, draft.draft_id, catalogue.children(None), back=False
@@ -131,7 +132,7 @@ def router(i18n: I18n) -> Router:
             return
         await query.answer()
         if not entry.is_leaf:
-            await query.message.edit_text(
+            await pressed.edit_text(
                 t("wizard-choose-subcategory", category=entry.title(t.locale)),
                 reply_markup=wizard.categories(
                     t, draft.draft_id, catalogue.children(entry.code), back=True
@@ -144,21 +145,21 @@ def router(i18n: I18n) -> Router:
         )
         await _wizard(bot, query.from_user.id, state, t, ctx, user).advance(draft, Step.CATEGORY)
 
-    @r.callback_query(WizardCb.filter(F.action == WizardAction.BACK))
+    @r.callback_query(
+        WizardCb.filter(F.action == WizardAction.BACK), CurrentDraft(NewTicket.category)
+    )
     async def back(
         query: CallbackQuery,
         callback_data: WizardCb,
+        draft: TicketDraft,
+        pressed: Message,
         state: FSMContext,
         t: Texts,
         ctx: GatewayContext,
     ) -> None:
         """'Back' under sub-categories: the top level again."""
-        draft = await draft_for(state, callback_data.draft, [NewTicket.category])
-        if draft is None or not isinstance(query.message, Message):
-            await _stale(query, t)
-            return
         await query.answer()
-        await query.message.edit_text(
+        await pressed.edit_text(
             t("wizard-choose-category"),
             reply_markup=wizard.categories(
                 t, draft.draft_id, ctx.catalogue.current.children(None), back=False
@@ -221,11 +222,14 @@ def router(i18n: I18n) -> Router:
                     WizardAction.FORGET_LOCATION,
                 }
             )
-        )
+        ),
+        CurrentDraft(NewTicket.location),
     )
     async def location_button(
         query: CallbackQuery,
         callback_data: WizardCb,
+        draft: TicketDraft,
+        pressed: Message,
         state: FSMContext,
         t: Texts,
         ctx: GatewayContext,
@@ -233,21 +237,17 @@ def router(i18n: I18n) -> Router:
         bot: Bot,
     ) -> None:
         """The last place, 'Skip', or 'Forget the saved place' at the location step."""
-        draft = await draft_for(state, callback_data.draft, [NewTicket.location])
-        if draft is None or not isinstance(query.message, Message):
-            await _stale(query, t)
-            return
         await query.answer()
         if callback_data.action == WizardAction.FORGET_LOCATION:
             await ctx.users.clear_location(user.telegram_user_id)
-            await query.message.edit_text(
+            await pressed.edit_text(
                 t("wizard-location-forgotten"),
                 reply_markup=wizard.location(t, draft.draft_id, None),
             )
             return
         if callback_data.action == WizardAction.LAST_LOCATION:
             if not user.last_location:
-                await query.message.edit_text(
+                await pressed.edit_text(
                     t("wizard-ask-location"), reply_markup=wizard.location(t, draft.draft_id, None)
                 )
                 return
@@ -258,10 +258,14 @@ def router(i18n: I18n) -> Router:
             await _close_buttons(query, t("wizard-location-skipped"))
         await _wizard(bot, query.from_user.id, state, t, ctx, user).advance(draft, Step.LOCATION)
 
-    @r.callback_query(WizardCb.filter(F.action == WizardAction.PHOTOS_DONE))
+    @r.callback_query(
+        WizardCb.filter(F.action == WizardAction.PHOTOS_DONE),
+        CurrentDraft(NewTicket.photos, editable=False),
+    )
     async def photos_done(
         query: CallbackQuery,
         callback_data: WizardCb,
+        draft: TicketDraft,
         state: FSMContext,
         t: Texts,
         ctx: GatewayContext,
@@ -269,32 +273,28 @@ def router(i18n: I18n) -> Router:
         bot: Bot,
     ) -> None:
         """'Done' / 'No photos': the preview."""
-        draft = await draft_for(state, callback_data.draft, [NewTicket.photos])
-        if draft is None:
-            await _stale(query, t)
-            return
         await query.answer()
         await _close_buttons(query)
         await _wizard(bot, query.from_user.id, state, t, ctx, user).advance(draft, Step.PHOTOS)
 
-    @r.callback_query(WizardCb.filter(F.action == WizardAction.CLEAR_PHOTOS))
+    @r.callback_query(
+        WizardCb.filter(F.action == WizardAction.CLEAR_PHOTOS), CurrentDraft(NewTicket.photos)
+    )
     async def clear_photos(
         query: CallbackQuery,
         callback_data: WizardCb,
+        draft: TicketDraft,
+        pressed: Message,
         state: FSMContext,
         t: Texts,
         ctx: GatewayContext,
     ) -> None:
         """'Remove all photos' at the photo step."""
-        draft = await draft_for(state, callback_data.draft, [NewTicket.photos])
-        if draft is None or not isinstance(query.message, Message):
-            await _stale(query, t)
-            return
         await ctx.attachments.discard(draft.photo_ids())
         draft.photos = []
         await save_draft(state, draft)
         await query.answer()
-        await query.message.edit_text(
+        await pressed.edit_text(
             t("wizard-photos-cleared", max=ctx.settings.max_photos),
             reply_markup=wizard.photos(t, draft.draft_id, 0),
         )
@@ -333,7 +333,6 @@ def router(i18n: I18n) -> Router:
             draft.editing = True
             await flow.prompt(Step.CATEGORY, draft)
             return
-        await state.clear()
         await query.answer()
         log.info(
             "ticket submitted",
@@ -349,33 +348,42 @@ def router(i18n: I18n) -> Router:
             )
         finally:
             ctx.relay.notify()  # the ticket is stored either way; its event must go out
+        # The draft goes only once the employee was told: a press redelivered after a crash
+        # finds it, gets the same ticket back (one per draft) and confirms it.
+        await state.clear()
         await _close_buttons(query)
 
-    @r.callback_query(WizardCb.filter(F.action == WizardAction.EDIT))
+    @r.callback_query(
+        WizardCb.filter(F.action == WizardAction.EDIT), CurrentDraft(NewTicket.preview)
+    )
     async def edit(
-        query: CallbackQuery, callback_data: WizardCb, state: FSMContext, t: Texts
+        query: CallbackQuery,
+        callback_data: WizardCb,
+        draft: TicketDraft,
+        pressed: Message,
+        state: FSMContext,
+        t: Texts,
     ) -> None:
         """'Edit' under the preview: which part to change."""
-        draft = await draft_for(state, callback_data.draft, [NewTicket.preview])
-        if draft is None or not isinstance(query.message, Message):
-            await _stale(query, t)
-            return
         await state.set_state(NewTicket.edit_menu)
         await query.answer()
-        await query.message.edit_reply_markup(reply_markup=wizard.edit_menu(t, draft.draft_id))
+        await pressed.edit_reply_markup(reply_markup=wizard.edit_menu(t, draft.draft_id))
 
-    @r.callback_query(WizardCb.filter(F.action == WizardAction.PREVIEW))
+    @r.callback_query(
+        WizardCb.filter(F.action == WizardAction.PREVIEW), CurrentDraft(NewTicket.edit_menu)
+    )
     async def back_to_preview(
-        query: CallbackQuery, callback_data: WizardCb, state: FSMContext, t: Texts
+        query: CallbackQuery,
+        callback_data: WizardCb,
+        draft: TicketDraft,
+        pressed: Message,
+        state: FSMContext,
+        t: Texts,
     ) -> None:
         """'Back to the ticket' in the edit menu."""
-        draft = await draft_for(state, callback_data.draft, [NewTicket.edit_menu])
-        if draft is None or not isinstance(query.message, Message):
-            await _stale(query, t)
-            return
         await state.set_state(NewTicket.preview)
         await query.answer()
-        await query.message.edit_reply_markup(reply_markup=wizard.preview(t, draft.draft_id))
+        await pressed.edit_reply_markup(reply_markup=wizard.preview(t, draft.draft_id))
 
     @r.callback_query(WizardCb.filter(F.action == WizardAction.EDIT_STEP))
     async def edit_step(
@@ -399,10 +407,13 @@ def router(i18n: I18n) -> Router:
             Step(callback_data.value), draft
         )
 
-    @r.callback_query(WizardCb.filter(F.action == WizardAction.CANCEL))
+    @r.callback_query(
+        WizardCb.filter(F.action == WizardAction.CANCEL), CurrentDraft(editable=False)
+    )
     async def cancel(
         query: CallbackQuery,
         callback_data: WizardCb,
+        draft: TicketDraft,
         state: FSMContext,
         t: Texts,
         ctx: GatewayContext,
@@ -410,10 +421,6 @@ def router(i18n: I18n) -> Router:
         bot: Bot,
     ) -> None:
         """'Cancel' anywhere in the wizard: the draft and its photos are dropped."""
-        draft = await draft_for(state, callback_data.draft)
-        if draft is None:
-            await _stale(query, t)
-            return
         await query.answer()
         await _close_buttons(query)
         await _wizard(bot, query.from_user.id, state, t, ctx, user).cancel(draft)

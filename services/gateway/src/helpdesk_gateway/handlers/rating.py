@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from helpdesk_contracts.ticket.v1 import MAX_COMMENT_LENGTH
@@ -84,10 +87,16 @@ def router(i18n: I18n) -> Router:
         markup = no_comment(t, ticket.id)
         if callback_data.stars <= 2:
             markup = with_reopen(t, markup, ticket.id)
-        await bot.send_message(query.from_user.id, t("rating-ask-comment"), reply_markup=markup)
+        prompt = await bot.send_message(
+            query.from_user.id, t("rating-ask-comment"), reply_markup=markup
+        )
+        pending = RatingData(ticket_id=ticket.id, prompt_message_id=prompt.message_id)
+        await state.update_data(rating=pending.model_dump())
 
     @r.message(Rating.comment, F.text)
-    async def comment(message: Message, state: FSMContext, t: Texts, ctx: GatewayContext) -> None:
+    async def comment(
+        message: Message, state: FSMContext, t: Texts, ctx: GatewayContext, bot: Bot
+    ) -> None:
         """The optional comment: TicketRated is queued with it."""
         pending = await _pending(state)
         text = (message.text or "").strip()
@@ -100,6 +109,12 @@ def router(i18n: I18n) -> Router:
         await ratings.finish(ctx, pending.ticket_id, text or None)
         await state.clear()
         await message.answer(t("rating-thanks"), reply_markup=menu.main_menu(t))
+        if pending.prompt_message_id is not None:
+            # The question is answered: its "No comment" button goes, as the step is over.
+            with suppress(TelegramBadRequest):
+                await bot.edit_message_reply_markup(
+                    chat_id=message.chat.id, message_id=pending.prompt_message_id
+                )
 
     @r.message(Rating.comment)
     async def comment_not_text(message: Message, t: Texts) -> None:
@@ -120,13 +135,19 @@ def router(i18n: I18n) -> Router:
         if ticket is None or ticket.rating.value is None:
             await query.answer(t("button-stale"))
             return
-        await ratings.finish(ctx, ticket.id, None)
+        published = await ratings.finish(ctx, ticket.id, None)
         pending = await _pending(state)
         if pending is not None and pending.ticket_id == ticket.id:
             await state.clear()
+        if isinstance(query.message, Message):
+            with suppress(TelegramBadRequest):
+                await query.message.edit_reply_markup(reply_markup=None)
+        if not published:
+            # The rating went out already (a comment was typed): an old button repeats nothing.
+            await query.answer(t("button-stale"))
+            return
         await query.answer()
         if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=None)
             await query.message.answer(t("rating-thanks"), reply_markup=menu.main_menu(t))
 
     return r

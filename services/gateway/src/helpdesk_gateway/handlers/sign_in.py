@@ -25,6 +25,8 @@ log = logging.getLogger("helpdesk.gateway.sign_in")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _CODE_SEPARATORS = re.compile(r"[\s-]")
 MAX_EMAIL_LENGTH = 254
+CODE_LENGTH = 6
+"""Digits in auth's codes: a code of another length is told so here and never costs an attempt."""
 
 
 def looks_like_email(text: str) -> bool:
@@ -105,6 +107,9 @@ def router(i18n: I18n) -> Router:
         digits = normalise_code(text)
         if digits is None:
             await message.answer(t("sign-in-code-format"))
+            return
+        if len(digits) != CODE_LENGTH:
+            await message.answer(t("sign-in-code-length", expected=CODE_LENGTH, length=len(digits)))
             return
         try:
             await ctx.publisher.publish(

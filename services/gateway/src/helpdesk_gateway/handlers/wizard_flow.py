@@ -4,11 +4,14 @@ wizard's handlers. The draft lives in the FSM data; every button carries its dra
 from __future__ import annotations
 
 from collections.abc import Collection
+from contextlib import suppress
 from dataclasses import dataclass
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
+from aiogram.types import Message
 
 from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.context import GatewayContext
@@ -30,6 +33,8 @@ NEXT_STEP: dict[Step, Step] = {
     Step.LOCATION: Step.PHOTOS,
 }
 WIZARD_STATES = frozenset(s.state for s in NewTicket.__states__)
+PROMPT_KEY = "prompt_message_id"
+"""FSM data: the wizard's latest question, whose buttons go when the next one is asked."""
 
 
 async def load_draft(state: FSMContext) -> TicketDraft | None:
@@ -75,40 +80,53 @@ class Wizard:
         await save_draft(self.state, draft)
         if step == Step.CATEGORY:
             roots = self.ctx.catalogue.current.children(None)
-            await self.bot.send_message(
+            sent = await self.bot.send_message(
                 self.chat_id,
                 t("wizard-choose-category"),
                 reply_markup=wizard.categories(t, draft.draft_id, roots, back=False),
             )
         elif step == Step.DESCRIPTION:
-            await self.bot.send_message(
+            sent = await self.bot.send_message(
                 self.chat_id,
                 t("wizard-ask-description", max=settings.description_max_length),
                 reply_markup=wizard.cancel_only(t, draft.draft_id),
             )
         elif step == Step.LOCATION:
             last = self.user.last_location
-            await self.bot.send_message(
+            sent = await self.bot.send_message(
                 self.chat_id,
                 t("wizard-ask-location-last") if last else t("wizard-ask-location"),
                 reply_markup=wizard.location(t, draft.draft_id, last),
             )
         else:
-            await self.bot.send_message(
+            sent = await self.bot.send_message(
                 self.chat_id,
                 t("wizard-ask-photos", max=settings.max_photos, count=len(draft.photos)),
                 reply_markup=wizard.photos(t, draft.draft_id, len(draft.photos)),
             )
+        await self._retire_prompt(sent)
 
     async def preview(self, draft: TicketDraft) -> None:
         draft.editing = False
         await self.state.set_state(NewTicket.preview)
         await save_draft(self.state, draft)
-        await self.bot.send_message(
+        sent = await self.bot.send_message(
             self.chat_id,
             preview_text(self.t, draft, self.ctx.catalogue.current),
             reply_markup=wizard.preview(self.t, draft.draft_id),
         )
+        await self._retire_prompt(sent)
+
+    async def _retire_prompt(self, current: Message | None) -> None:
+        """Take the buttons off the previous question: its step is over (for real Telegram
+        too, where old buttons stay pressable)."""
+        previous = (await self.state.get_data()).get(PROMPT_KEY)
+        if current is not None:
+            await self.state.update_data({PROMPT_KEY: current.message_id})
+        if isinstance(previous, int) and (current is None or previous != current.message_id):
+            # Already without buttons (edited by its own handler) or deleted: nothing to do.
+            with suppress(TelegramBadRequest):
+                await self.bot.edit_message_reply_markup(chat_id=self.chat_id, message_id=previous)
 
     async def advance(self, draft: TicketDraft, done: Step) -> None:
         """After a step: the next one, or back to the preview when editing from it."""
@@ -129,6 +147,7 @@ class Wizard:
     async def cancel(self, draft: TicketDraft | None) -> None:
         if draft is not None:
             await self.ctx.attachments.discard(draft.photo_ids())
+        await self._retire_prompt(None)
         await self.state.clear()
         await self.bot.send_message(
             self.chat_id, self.t("wizard-cancelled"), reply_markup=menu.main_menu(self.t)

@@ -13,15 +13,16 @@ from datetime import datetime
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import FileExists
-from helpdesk_contracts.runtime.mongo import Document
+from helpdesk_contracts.photos import PHOTO_BUCKET
 from helpdesk_contracts.ticket.v1 import ConversationFile, TicketCommentAdded
+from helpdesk_runtime.mongo import Document
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from helpdesk_inbox.adapters.links import COLLECTION, entry_for
 from helpdesk_inbox.conversation import MailFile
 
-BUCKET = "attachments"
+BUCKET = PHOTO_BUCKET
 
 
 class CommentStore:

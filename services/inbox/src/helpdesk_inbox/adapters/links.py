@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from helpdesk_contracts.runtime.mongo import Document
-from helpdesk_contracts.runtime.outbox import outbox_entry
 from helpdesk_contracts.ticket.v1 import TicketStatusChanged
+from helpdesk_runtime.mongo import Document
+from helpdesk_runtime.optimistic import CHANGED, Changed, optimistic_update
+from helpdesk_runtime.outbox import outbox_entry
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -27,11 +28,9 @@ COLLECTION = "itsm_links"
 SOURCE_FIELD = "source"
 """Added to each outbox entry: which mail (mailbox/UIDL) caused it, for DELE confirmation."""
 
-_ATTEMPTS = 5
-
 
 class LinkConflictError(InboxError):
-    """The ticket's document kept changing under a status update (retried, then given up)."""
+    """The ticket's document vanished under a status update (the poll starts over later)."""
 
 
 def _ticket(doc: Document | None) -> LinkedTicket | None:
@@ -100,7 +99,8 @@ class LinkStore:
         now: datetime,
     ) -> Verdict:
         """Apply a status read from mail `source`; the event is queued only for a real change."""
-        for _ in range(_ATTEMPTS):
+
+        async def step() -> Verdict | Changed:
             doc = await self.collection.find_one(
                 {"_id": event.ticket_id}, {"status_key": 1, "status_changed_at": 1, "sources": 1}
             )
@@ -127,7 +127,7 @@ class LinkStore:
                 }
                 update["$push"] = {"outbox": entry_for(event, source)}
             # Guarded by what was read: a concurrent change makes this match nothing, and the
-            # loop reads again instead of announcing over it.
+            # step reads again instead of announcing over it.
             result = await self.collection.update_one(
                 {
                     "_id": event.ticket_id,
@@ -136,9 +136,9 @@ class LinkStore:
                 },
                 update,
             )
-            if result.modified_count:
-                return verdict
-        raise LinkConflictError(f"ticket {event.ticket_id}: status update kept conflicting")
+            return verdict if result.modified_count else CHANGED
+
+        return await optimistic_update(step, what=f"the status of ticket {event.ticket_id}")
 
     async def has_pending(self, source: str) -> bool:
         """Whether an event caused by this mail still waits in the outbox (not yet confirmed)."""

@@ -14,14 +14,17 @@ from datetime import datetime
 
 from bson import Binary, ObjectId
 from helpdesk_contracts.inbox.v1 import InboxMessageUnmatched, UnmatchedReason
-from helpdesk_contracts.runtime.mongo import Document
-from pymongo import ASCENDING
+from helpdesk_runtime.mongo import Document
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from helpdesk_inbox.adapters.links import SOURCE_FIELD, entry_for
 
 COLLECTION = "inbox_quarantine"
+MAX_FIELD_CHARS = 998
+MAX_KEPT_BYTES = 15 * 1024 * 1024
+"""Raw bytes kept at most (the size limit of a mail read whole is capped to this too)."""
 OPEN = "open"
 RESOLVED = "resolved"
 
@@ -42,6 +45,7 @@ class QuarantinedMail:
     raw: bytes
     headers_only: bool
     reason: str
+    quarantined_at: datetime | None = None
 
 
 class QuarantineStore:
@@ -62,6 +66,7 @@ class QuarantineStore:
         mailbox: str,
         uidl: str,
         raw: bytes,
+        raw_size: int | None = None,
         headers_only: bool,
         subject: str,
         sender: str,
@@ -74,6 +79,14 @@ class QuarantineStore:
         now: datetime,
     ) -> Quarantined:
         new_id = ObjectId()
+        size = raw_size if raw_size is not None else len(raw)
+        # Every field is bounded, so the document stays far below MongoDB's 16 MB limit: one
+        # mail whose record could not be written would stop every poll at that mail.
+        subject, sender = subject[:MAX_FIELD_CHARS], sender[:MAX_FIELD_CHARS]
+        message_id = message_id[:MAX_FIELD_CHARS] if message_id else None
+        detail = detail[:2000]
+        if len(raw) > MAX_KEPT_BYTES:
+            raw = raw[:MAX_KEPT_BYTES]
         event = InboxMessageUnmatched(
             quarantine_id=str(new_id),
             mailbox=mailbox[:320],
@@ -90,7 +103,8 @@ class QuarantineStore:
                 "$setOnInsert": {
                     "_id": new_id,
                     "raw": Binary(raw),
-                    "raw_size": len(raw),
+                    "raw_size": size,
+                    "truncated": size > len(raw),
                     "headers_only": headers_only,
                     "subject": subject,
                     "sender": sender,
@@ -117,7 +131,14 @@ class QuarantineStore:
     async def open_entries(self, limit: int) -> AsyncIterator[QuarantinedMail]:
         cursor = self.collection.find(
             {"state": OPEN},
-            {"mailbox": 1, "uidl": 1, "raw": 1, "headers_only": 1, "reason": 1},
+            {
+                "mailbox": 1,
+                "uidl": 1,
+                "raw": 1,
+                "headers_only": 1,
+                "reason": 1,
+                "quarantined_at": 1,
+            },
         ).sort("quarantined_at", ASCENDING)
         if limit > 0:
             cursor = cursor.limit(limit)
@@ -129,7 +150,27 @@ class QuarantineStore:
                 raw=bytes(doc.get("raw") or b""),
                 headers_only=bool(doc.get("headers_only")),
                 reason=str(doc.get("reason")),
+                quarantined_at=doc.get("quarantined_at"),
             )
+
+    async def entries(
+        self, *, reason: str | None, include_resolved: bool, limit: int
+    ) -> list[Document]:
+        """Entries without their raw bytes, newest first (for `quarantine list`)."""
+        query: Document = {} if include_resolved else {"state": OPEN}
+        if reason:
+            query["reason"] = reason
+        cursor = self.collection.find(query, {"raw": 0, "outbox": 0}).sort(
+            "quarantined_at", DESCENDING
+        )
+        if limit > 0:
+            cursor = cursor.limit(limit)
+        return [doc async for doc in cursor]
+
+    async def get(self, quarantine_id: str) -> Document | None:
+        if not ObjectId.is_valid(quarantine_id):
+            return None
+        return await self.collection.find_one({"_id": ObjectId(quarantine_id)}, {"outbox": 0})
 
     async def resolve(self, quarantine_id: str, *, ticket_id: str, now: datetime) -> None:
         await self.collection.update_one(

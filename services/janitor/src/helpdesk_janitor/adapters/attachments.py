@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
-from helpdesk_contracts.runtime.mongo import Document
+from helpdesk_runtime.mongo import Document
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 

@@ -1,15 +1,15 @@
 """One janitor run at a time across all replicas: the shared MongoDB lease, in `janitor_lease`.
 
 A run takes the lease, renews it after every batch and deletes it at the end, so a crashed run
-blocks others only until the lease expires (see `helpdesk_contracts.runtime.lease`).
+blocks others only until the lease expires (see `helpdesk_runtime.lease`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from helpdesk_contracts.runtime import lease
-from helpdesk_contracts.runtime.mongo import Document
+from helpdesk_runtime import lease
+from helpdesk_runtime.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
 
 from helpdesk_janitor.errors import LeaseLostError

@@ -15,9 +15,9 @@ from typing import Any, Literal
 from uuid import UUID
 
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.runtime.lease import LeaseHolder
-from helpdesk_contracts.runtime.mongo import Document
-from helpdesk_contracts.runtime.outbox import OUTBOX_FIELD, outbox_entry
+from helpdesk_runtime.lease import LeaseHolder
+from helpdesk_runtime.mongo import Document
+from helpdesk_runtime.outbox import OUTBOX_FIELD, outbox_entry
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from helpdesk_contracts.runtime.mongo import Document
 from helpdesk_contracts.ticket.v1 import (
     TicketEmailed,
     TicketRated,
@@ -22,6 +21,7 @@ from helpdesk_contracts.ticket.v1 import (
     TicketStatusChanged,
     TicketSubmitted,
 )
+from helpdesk_runtime.mongo import Document
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError

@@ -9,6 +9,7 @@ from typing import Any
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import CorruptGridFile, NoFile
+from helpdesk_contracts.photos import PHOTO_BUCKET
 from helpdesk_contracts.ticket.v1 import Attachment, ConversationFile
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -16,7 +17,7 @@ from pymongo.errors import PyMongoError
 from helpdesk_mailer.compose import AttachmentFile, LoadedAttachment, OmittedAttachment
 from helpdesk_mailer.errors import StorageUnavailableError
 
-BUCKET = "attachments"
+BUCKET = PHOTO_BUCKET
 
 
 class AttachmentReader:

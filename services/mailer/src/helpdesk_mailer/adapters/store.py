@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from helpdesk_contracts.runtime.outbox import OUTBOX_FIELD
+from helpdesk_runtime.outbox import OUTBOX_FIELD
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, PyMongoError

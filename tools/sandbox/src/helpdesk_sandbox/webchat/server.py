@@ -12,6 +12,10 @@ POST /api/chat/{tid}/button     {"message_id": ..., "callback_data": ...}
 POST /api/chat/{tid}/photos     multipart, one to ten "photo" fields: a photo or an album
 GET  /api/files/{file_id}       a photo of a chat
 GET  /api/mailbox/{tid}         the employee's sandbox mailbox: mail the SMTP sink captured
+*    /api/console/...           the InfraManager console (the simulator's API, see console.py)
+
+A button press waits briefly for the bot's callback answer and returns it, so the page can show
+it as Telegram does (a toast, or an alert the person closes).
 """
 
 from __future__ import annotations
@@ -27,14 +31,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from helpdesk_harness.fake_telegram import FakeTelegramClient
+from helpdesk_harness.spool import SmtpSpool
 
 from helpdesk_sandbox.demo import DEMO_PEOPLE, DemoPerson, person_by_telegram_id
-from helpdesk_sandbox.repo import ensure_repo_on_path
-from helpdesk_sandbox.spool import SmtpSpool
-
-ensure_repo_on_path()
-
-from tests.support.fake_telegram import FakeTelegramClient  # noqa: E402
 
 MAX_WAIT = 20.0
 MAX_PHOTOS = 10
@@ -44,6 +44,8 @@ TELEGRAM_KEY = web.AppKey("telegram", FakeTelegramClient)
 HTTP_KEY = web.AppKey("http", aiohttp.ClientSession)
 BASE_KEY = web.AppKey("base_url", str)
 SPOOL_KEY = web.AppKey("spool", SmtpSpool)
+CONSOLE_KEY = web.AppKey("console_url", str)
+CALLBACK_WAIT = 5.0
 
 
 def _person(request: web.Request) -> DemoPerson:
@@ -147,25 +149,40 @@ async def send_text(request: web.Request) -> web.StreamResponse:
 async def press_button(request: web.Request) -> web.StreamResponse:
     person = _person(request)
     body = await request.json()
-    await request.app[TELEGRAM_KEY].press_button(
+    telegram = request.app[TELEGRAM_KEY]
+    press = await telegram.press_button(
         person.telegram, int(body["message_id"]), str(body["callback_data"])
     )
-    return web.json_response({"ok": True})
+    # Telegram shows the bot's answer to a press as a toast; wait a moment for it.
+    answer = None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CALLBACK_WAIT
+    while answer is None and loop.time() < deadline:
+        answer = await telegram.callback_answer(press.callback_query_id)
+        if answer is None:
+            await asyncio.sleep(0.1)
+    shown = None
+    if answer is not None and answer.get("text"):
+        shown = {"text": str(answer["text"]), "alert": bool(answer.get("show_alert"))}
+    return web.json_response({"ok": True, "answer": shown})
 
 
 async def send_photos(request: web.Request) -> web.StreamResponse:
     person = _person(request)
     images: list[bytes] = []
+    caption: str | None = None
     async for part in await request.multipart():
         if isinstance(part, aiohttp.BodyPartReader) and part.name == "photo":
             images.append(bytes(await part.read()))
+        elif isinstance(part, aiohttp.BodyPartReader) and part.name == "caption":
+            caption = (await part.text()).strip() or None
     if not 1 <= len(images) <= MAX_PHOTOS:
         raise web.HTTPBadRequest(text=f"send 1 to {MAX_PHOTOS} photos")
     telegram = request.app[TELEGRAM_KEY]
     if len(images) == 1:
-        await telegram.send_photo(person.telegram, images[0])
+        await telegram.send_photo(person.telegram, images[0], caption=caption)
     else:
-        await telegram.send_album(person.telegram, images)
+        await telegram.send_album(person.telegram, images, caption=caption)
     return web.json_response({"ok": True, "photos": len(images)})
 
 
@@ -200,10 +217,33 @@ async def mailbox(request: web.Request) -> web.StreamResponse:
     )
 
 
-def create_app(telegram_base_url: str, spool_dir: Path) -> web.Application:
+async def console(request: web.Request) -> web.StreamResponse:
+    """Pass a console request on to the simulator's API, as it is."""
+    base = request.app[CONSOLE_KEY]
+    if not base:
+        raise web.HTTPNotFound(text="this sandbox runs without the InfraManager simulator")
+    http = request.app[HTTP_KEY]
+    headers = {}
+    if "Content-Type" in request.headers:
+        headers["Content-Type"] = request.headers["Content-Type"]
+    async with http.request(
+        request.method,
+        base.rstrip("/") + "/" + request.match_info["tail"],
+        data=await request.read() if request.can_read_body else None,
+        headers=headers,
+    ) as response:
+        return web.Response(
+            status=response.status,
+            body=await response.read(),
+            content_type=response.content_type,
+        )
+
+
+def create_app(telegram_base_url: str, spool_dir: Path, console_url: str = "") -> web.Application:
     app = web.Application(client_max_size=MAX_UPLOAD)
     app[BASE_KEY] = telegram_base_url.rstrip("/")
     app[SPOOL_KEY] = SmtpSpool(spool_dir)
+    app[CONSOLE_KEY] = console_url
 
     async def clients(app: web.Application) -> AsyncIterator[None]:
         timeout = aiohttp.ClientTimeout(total=MAX_WAIT + 10)
@@ -225,12 +265,15 @@ def create_app(telegram_base_url: str, spool_dir: Path) -> web.Application:
     app.router.add_post("/api/chat/{tid}/photos", send_photos)
     app.router.add_get("/api/files/{file_id}", file_content)
     app.router.add_get("/api/mailbox/{tid}", mailbox)
+    app.router.add_route("*", "/api/console/{tail:.*}", console)
     return app
 
 
-async def serve(telegram_base_url: str, spool_dir: Path, port: int) -> None:
+async def serve(telegram_base_url: str, spool_dir: Path, port: int, console_url: str = "") -> None:
     runner = web.AppRunner(
-        create_app(telegram_base_url, spool_dir), handle_signals=False, access_log=None
+        create_app(telegram_base_url, spool_dir, console_url),
+        handle_signals=False,
+        access_log=None,
     )
     await runner.setup()
     stop = asyncio.Event()
@@ -252,5 +295,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--telegram", required=True, help="base URL of the fake Bot API")
     parser.add_argument("--spool", type=Path, required=True, help="the SMTP sink's spool dir")
+    parser.add_argument("--console", default="", help="the InfraManager console's API URL")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    asyncio.run(serve(args.telegram, args.spool, args.port))
+    asyncio.run(serve(args.telegram, args.spool, args.port, args.console))

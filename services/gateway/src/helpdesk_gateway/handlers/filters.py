@@ -1,0 +1,47 @@
+"""The one stale-button rule of the wizard, as an aiogram filter.
+
+A wizard button carries its draft's id. `CurrentDraft` lets a press through only when that
+draft is the user's current one (and the wizard is at one of the given steps), and hands the
+draft and the pressed message to the handler. Any other press falls through to the fallback
+router, which answers it once as a stale button. A user who is not signed in is let through:
+the router's `RequireAuthorized` then answers "sign in first", whatever the button.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.filters import Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, Message
+
+from helpdesk_gateway.adapters.users import GatewayUser
+from helpdesk_gateway.callbacks import WizardCb
+from helpdesk_gateway.handlers.wizard_flow import draft_for
+
+
+class CurrentDraft(Filter):
+    def __init__(self, *states: State, editable: bool = True) -> None:
+        self.states = states
+        self.editable = editable
+        """The handler edits the pressed message: it is handed over as `pressed`."""
+
+    async def __call__(
+        self,
+        query: CallbackQuery,
+        callback_data: WizardCb,
+        state: FSMContext,
+        user: GatewayUser | None = None,
+    ) -> bool | dict[str, Any]:
+        if user is None or not user.authorized:
+            return True  # never reaches the handler: RequireAuthorized answers first
+        # Buttons under a message too old for the Bot API to hand over cannot be edited.
+        if self.editable and not isinstance(query.message, Message):
+            return False
+        draft = await draft_for(state, callback_data.draft, self.states)
+        if draft is None:
+            return False
+        if self.editable:
+            return {"draft": draft, "pressed": query.message}
+        return {"draft": draft}
