@@ -234,7 +234,11 @@ async def journey(sandbox: Sandbox) -> tuple[str, str]:
         assert sandbox.dovecot.message_count() == 3
 
         # The rating: five stars, no comment; a neighbour hears TicketRated.
-        await maria.presses(resolved, T("button-stars", stars=5))
+        # «Проблема решена?» -> «Да» -> the rating question with the stars.
+        assert resolved.button_texts == [T("button-solved-yes"), T("button-solved-no")]
+        await maria.presses(resolved, T("button-solved-yes"))
+        rate = await maria.sees_text("solved-rate", ticket=label)
+        await maria.presses(rate, T("button-stars", stars=5))
         ask = await maria.sees_text("rating-ask-comment")
         await maria.presses(ask, T("button-no-comment"))
         await maria.sees_text("rating-thanks")

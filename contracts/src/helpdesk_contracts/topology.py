@@ -106,6 +106,10 @@ SUBSCRIPTIONS: dict[Consumer, tuple[type[Message], ...]] = {
         ticket_v1.TicketEmailed,
         ticket_v1.TicketEmailFailed,
         ticket_v1.TicketStatusChanged,
+        ticket_v1.TicketCommentAdded,
+        ticket_v1.TicketReplyFailed,
+        ticket_v1.TicketReopenRequested,
+        ticket_v1.TicketCancelRequested,
         admin_v1.ClearLocation,
         admin_v1.Broadcast,
         admin_v1.ReloadCategories,
@@ -123,6 +127,7 @@ SUBSCRIPTIONS: dict[Consumer, tuple[type[Message], ...]] = {
     "mailer": (
         ticket_v1.TicketSubmitted,
         mail_v1.SendMail,
+        ticket_v1.SendTicketReply,
     ),
     "inbox": (ticket_v1.TicketEmailed,),
     "janitor": (
@@ -141,6 +146,7 @@ PUBLICATIONS: dict[Consumer, tuple[type[Message], ...]] = {
         auth_v1.VerifyCode,
         ticket_v1.TicketSubmitted,
         ticket_v1.TicketRated,
+        ticket_v1.SendTicketReply,
         admin_v1.AdminCommandCompleted,
     ),
     "auth": (
@@ -156,8 +162,16 @@ PUBLICATIONS: dict[Consumer, tuple[type[Message], ...]] = {
         ticket_v1.TicketEmailFailed,
         mail_v1.MailSent,
         mail_v1.MailFailed,
+        ticket_v1.TicketCommentAdded,
+        ticket_v1.TicketReplyFailed,
+        ticket_v1.TicketReopenRequested,
+        ticket_v1.TicketCancelRequested,
     ),
-    "inbox": (ticket_v1.TicketStatusChanged, inbox_v1.InboxMessageUnmatched),
+    "inbox": (
+        ticket_v1.TicketStatusChanged,
+        ticket_v1.TicketCommentAdded,
+        inbox_v1.InboxMessageUnmatched,
+    ),
     "janitor": (
         janitor_v1.AttachmentsPurged,
         janitor_v1.JanitorRunCompleted,

@@ -34,7 +34,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     await world.reply_text(
         user,
         "Здравствуйте! Это бот ИТ-поддержки.\n\nЧтобы подавать заявки, подтвердите, что вы "
-        "сотрудник: напишите свою рабочую почту, например ivanova@company.ru. "
+        "сотрудник: введите адрес своей рабочей почты, например ivanova@company.ru. "
         "Я отправлю на неё код.",
     )
     await tg.send_text(user, "Maria.Ivanova@Example.com")
@@ -80,7 +80,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
             attempts_left=2,
         )
     )
-    await world.reply_text(user, "Код неверный. Осталось попыток: 2.")
+    await world.reply_text(user, "Код неверный. Осталось 2 попытки.")
     await tg.send_text(user, "042 817")
     await world.reply_text(user, "Проверяю код…")
     right = await bus.wait_for(VerifyCode, lambda m: m.code == "042817")
@@ -103,8 +103,8 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     ]
     assert question.button_texts[-1] == "✖️ Отмена"
     await world.press(user, question, "Принтеры и МФУ")
-    sub = await world.edited(user, question, lambda m: "что случилось" in m.visible_text)
-    assert sub.visible_text == "Принтеры и МФУ: что случилось?"
+    sub = await world.edited(user, question, lambda m: "подходящий пункт" in m.visible_text)
+    assert sub.visible_text == "Принтеры и МФУ: выберите подходящий пункт."
     assert sub.button_texts == [
         "Не печатает",
         "Замятие бумаги",
@@ -225,14 +225,21 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     )
     resolved = await world.reply(user)
     assert resolved.visible_text == (
-        f"Заявка {reference} (№12345) выполнена. Оцените, пожалуйста, работу — от 1 до 5:"
+        f"Заявка {reference} (№12345) выполнена. Проблема решена?"
         "\n\nКомментарий специалиста: Заменили ролик подачи"
     )
-    assert resolved.button_texts == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
+    assert resolved.button_texts == ["Да", "Нет, не решена"]
+    await world.press(user, resolved, "Да")
+    question = await world.reply(user, lambda m: m.visible_text.startswith("Рады"))
+    assert question.visible_text == (
+        "Рады, что помогли! Оцените, пожалуйста, работу по заявке "
+        f"{reference} (№12345) — от 1 до 5:"
+    )
+    assert question.button_texts == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
 
     # Rating: four stars and a comment; a second rating is refused politely.
-    await world.press(user, resolved, "4 ⭐")
-    rated = await world.edited(user, resolved, lambda m: "Ваша оценка" in m.visible_text)
+    await world.press(user, question, "4 ⭐")
+    rated = await world.edited(user, question, lambda m: "Ваша оценка" in m.visible_text)
     assert rated.visible_text.endswith("Ваша оценка: ★★★★☆")
     assert rated.button_texts == []
     ask = await world.reply(user)
@@ -241,7 +248,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
         "«Без комментария»."
     )
     await tg.send_text(user, "Спасибо, быстро! 👍")
-    await world.reply_text(user, "Спасибо, оценка передана в ИТ-поддержку.")
+    await world.reply_text(user, "Спасибо за оценку!")
     rating = await bus.wait_for(TicketRated, lambda m: m.reference == reference)
     assert (rating.rating, rating.comment, rating.itsm_number, rating.telegram_user_id) == (
         4,
@@ -251,7 +258,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     )
     again = await tg.press_button(
         user,
-        resolved.message_id,
+        question.message_id,
         RatingCb(ticket=submitted.ticket_id, stars=1).pack(),
         check_button=False,
     )
@@ -273,7 +280,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
         details.visible_text
     )
     assert "Ваша оценка: ★★★★☆" in details.visible_text
-    assert details.button_texts == ["← К списку"]
+    assert details.button_texts == ["✍️ Добавить комментарий", "← К списку"]
 
 
 async def test_the_same_flow_in_english(world: World) -> None:

@@ -35,7 +35,9 @@ async def resolved_ticket(world: World, user: User) -> tuple[TicketSubmitted, Ch
             changed_at=world.clock(),
         )
     )
-    question = await world.reply(user, lambda m: bool(m.inline_keyboard))
+    solved = await world.reply(user, lambda m: m.visible_text.endswith("Проблема решена?"))
+    await world.press(user, solved, "Да")
+    question = await world.reply(user, lambda m: "⭐" in " ".join(m.button_texts))
     return submitted, question
 
 
@@ -57,7 +59,7 @@ async def test_one_reminder_after_a_day_then_silence(world: World) -> None:
     await world.press(user, reminder, "5 ⭐")
     ask = await world.reply(user, lambda m: m.visible_text.startswith("Спасибо! Хотите"))
     await world.press(user, ask, "Без комментария")
-    await world.reply_text(user, "Спасибо, оценка передана в ИТ-поддержку.")
+    await world.reply_text(user, "Спасибо за оценку!")
     rated = await world.bus.wait_for(TicketRated, lambda m: m.ticket_id == submitted.ticket_id)
     assert (rated.rating, rated.comment, rated.itsm_number) == (5, None, "4242")
 
@@ -74,7 +76,7 @@ async def test_a_rating_whose_comment_never_comes_is_sent_without_it(world: Worl
     assert (rated.rating, rated.comment) == (2, None)
     # A comment that arrives afterwards is thanked for; nothing is published twice.
     await world.tg.send_text(user, "Долго, но сделали")
-    await world.reply_text(user, "Спасибо, оценка передана в ИТ-поддержку.")
+    await world.reply_text(user, "Спасибо за оценку!")
     await world.settle()
     assert len(world.bus.all(TicketRated)) == 1
 
@@ -85,7 +87,7 @@ async def test_an_old_no_comment_button_repeats_nothing(world: World) -> None:
     await world.press(user, question, "4 ⭐")
     ask = await world.reply(user, lambda m: m.visible_text.startswith("Спасибо! Хотите"))
     await world.tg.send_text(user, "Быстро и вежливо")
-    await world.reply_text(user, "Спасибо, оценка передана в ИТ-поддержку.")
+    await world.reply_text(user, "Спасибо за оценку!")
     # The question is answered: the bot takes its button away itself.
     await world.edited(user, ask, lambda m: not m.inline_keyboard)
     # A client still showing it (a press racing the edit) gets a toast and nothing else.

@@ -83,8 +83,7 @@ async def test_a_revoked_user_is_blocked_at_once_even_on_old_buttons(world: Worl
     )
     told = await world.reply(user)
     assert told.visible_text == (
-        "Доступ к боту закрыт. Если это ошибка, обратитесь в ИТ-поддержку.\n"
-        "Чтобы войти снова, отправьте /start."
+        "Доступ к боту закрыт. Если это ошибка, обратитесь в ИТ-поддержку."
     )
     assert told.reply_markup == {"remove_keyboard": True}
     press = await world.press(user, question, "Сеть и интернет")

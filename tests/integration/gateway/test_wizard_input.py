@@ -40,7 +40,7 @@ async def test_text_steps_explain_their_limits(world: World) -> None:
     await world.reply_text(user, "Слишком коротко. Опишите проблему хотя бы в 5 символов.")
     await tg.send_text(user, "ж" * 10_000)
     await world.reply_text(
-        user, "Слишком длинно: 10000 символов, а можно до 4000. Сократите, пожалуйста."
+        user, "Слишком длинно: 10000 символов, а можно до 4000 символов. Сократите, пожалуйста."
     )
     await tg.send_text(user, "  Нет интернета 🌐 на всём этаже, «Ростелеком» не отвечает  ")
     await world.reply(user, lambda m: m.visible_text.startswith("Где"))

@@ -31,7 +31,7 @@ from helpdesk_runtime.settings import InfraSettings
 from pymongo.asynchronous.database import AsyncDatabase
 
 Document = dict[str, Any]
-WATCHED = ("ticket.status_changed.v1", "inbox.message_unmatched.v1")
+WATCHED = ("ticket.status_changed.v1", "inbox.message_unmatched.v1", "ticket.comment_added.v1")
 TRUSTED_SENDER = "im@example.com"
 """The simulated InfraManager's address, the one entry of INBOX_TRUSTED_SENDERS in tests."""
 

@@ -73,7 +73,15 @@ class MailerEnv:
         if self._events_queue is not None:
             return
         queue = await self.channel.declare_queue(exclusive=True, auto_delete=True)
-        for key in ("ticket.emailed.v1", "ticket.email_failed.v1", "mail.#"):
+        for key in (
+            "ticket.emailed.v1",
+            "ticket.email_failed.v1",
+            "mail.#",
+            "ticket.comment_added.v1",
+            "ticket.reply_failed.v1",
+            "ticket.reopen_requested.v1",
+            "ticket.cancel_requested.v1",
+        ):
             await queue.bind(topology.EVENTS.name, routing_key=key)
         self._events_queue = queue
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpdesk_contracts.auth.v1 import RejectReason
-from helpdesk_contracts.ticket.v1 import TicketStatus
+from helpdesk_contracts.ticket.v1 import ReplyKind, TicketStatus
 from helpdesk_gateway.bot.runner import COMMANDS
 from helpdesk_gateway.domain import photos
 from helpdesk_gateway.errors import LocaleError
@@ -56,6 +56,7 @@ def test_keys_built_at_run_time_exist(i18n: I18n, locale: str) -> None:
     built += [f"notify-status-{s.value.replace('_', '-')}" for s in TicketStatus]
     reasons = [photos.NOT_AN_IMAGE, photos.CORRUPTED, photos.TOO_MANY_PIXELS, photos.CANNOT_FIT]
     built += [f"photo-{r}" for r in [*reasons, photos.TOO_LARGE]]
+    built += [f"conversation-{p.value}-failed" for p in ReplyKind]
     assert [key for key in built if not t.has(key)] == []
 
 
@@ -98,3 +99,41 @@ def test_an_unknown_key_names_itself(i18n: I18n) -> None:
 
 def test_fields_of_a_template() -> None:
     assert fields_of("{a} и {b}, {a}") == {"a", "b"}
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (1, "1 символ"),
+        (2, "2 символа"),
+        (4, "4 символа"),
+        (5, "5 символов"),
+        (11, "11 символов"),
+        (21, "21 символ"),
+        (22, "22 символа"),
+        (111, "111 символов"),
+        (0, "0 символов"),
+    ],
+)
+def test_russian_numbers_agree_with_their_nouns(n: int, text: str) -> None:
+    spec = "{n:plural:one=# символ|few=# символа|many=# символов|other=# символа}"
+    i18n = I18n({"ru": {"k": spec}, "en": {"k": "{n:plural:one=# character|other=# characters}"}})
+    assert i18n.texts("ru")("k", n=n) == text
+    assert i18n.texts("en")("k", n=n) == f"{n} character" + ("" if n == 1 else "s")
+
+
+def test_the_bundled_texts_use_the_plural_rules(i18n: I18n) -> None:
+    ru = i18n.texts("ru")
+    assert ru("reject-wrong-code-left", attempts=1) == "Код неверный. Осталась 1 попытка."
+    assert ru("reject-wrong-code-left", attempts=3) == "Код неверный. Осталось 3 попытки."
+    assert ru("wizard-description-too-long", length=4001, max=4000) == (
+        "Слишком длинно: 4001 символ, а можно до 4000 символов. Сократите, пожалуйста."
+    )
+    assert ru("notify-photos-omitted", omitted=2) == (
+        "2 фото не вошли в письмо — ИТ-поддержка увидит в нём их список."
+    )
+
+
+def test_a_plural_without_every_form_of_the_language_is_refused() -> None:
+    with pytest.raises(LocaleError, match=r"lacks plural forms \['few', 'many'\]"):
+        I18n({"ru": {"k": "{n:plural:one=# x|other=# x}"}, "en": {"k": "{n}"}})

@@ -120,7 +120,8 @@ async def test_the_author_is_told_once_that_the_ticket_was_emailed() -> None:
     assert world.wakes == 1
 
 
-async def test_a_resolved_ticket_asks_for_a_rating_with_buttons() -> None:
+async def test_a_resolved_ticket_asks_whether_it_is_solved_with_buttons() -> None:
+    """Every resolution asks «Проблема решена?»: «Да» leads to the rating, «Нет» reopens."""
     world = World(FakeTickets(TICKET))
     event = TicketStatusChanged(
         ticket_id=TICKET.id,
@@ -130,8 +131,11 @@ async def test_a_resolved_ticket_asks_for_a_rating_with_buttons() -> None:
     )
     await world.lifecycle().apply(event)
     [told] = world.queue.queued.values()
-    assert "resolved" in told.text and "rate" in told.text
+    assert "resolved" in told.text and "solved?" in told.text
     assert told.markup is not None
+    buttons = [b["callback_data"] for row in told.markup["inline_keyboard"] for b in row]
+    assert any(":solved:" in data for data in buttons)
+    assert any(":reopen:" in data for data in buttons)
 
 
 async def test_an_event_for_an_unknown_ticket_tells_nobody() -> None:

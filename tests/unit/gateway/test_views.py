@@ -65,7 +65,7 @@ def test_refusals_say_how_long_to_wait_and_how_many_attempts_are_left() -> None:
     wrong = CodeRejected(
         telegram_user_id=1, chat_id=1, reason=RejectReason.WRONG_CODE, attempts_left=2
     )
-    assert reject_text(EN, wrong) == "Wrong code. Attempts left: 2."
+    assert reject_text(EN, wrong) == "Wrong code. 2 attempts left."
     locked = CodeRejected(
         telegram_user_id=1,
         chat_id=1,
@@ -76,7 +76,7 @@ def test_refusals_say_how_long_to_wait_and_how_many_attempts_are_left() -> None:
     # The cooldown is stated, not contradicted by "write your email again" straight away.
     assert reject_text(RU, locked) == (
         "Слишком много неверных попыток, этот код больше не действует. Новый код можно "
-        "запросить через 38 с: тогда напишите почту ещё раз."
+        "запросить через 38 с: тогда введите рабочую почту ещё раз."
     )
 
 
@@ -92,7 +92,7 @@ def test_a_lockout_after_wrong_codes_says_how_long_it_lasts() -> None:
         telegram_user_id=1, chat_id=1, reason=RejectReason.TOO_MANY_ATTEMPTS, attempts_left=0
     )
     assert reject_text(EN, spent) == (
-        "Too many wrong attempts. Write your email again and I will send a new code."
+        "Too many wrong attempts. Enter your work email again and I will send a new code."
     )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from helpdesk_contracts.base import (
+    Command,
     EmailAddress,
     Event,
     Locale,
@@ -205,19 +206,202 @@ class TicketRated(Event):
     rated_at: AwareDatetime = Field(examples=["2026-11-26T15:00:00Z"])
 
 
+# --- Conversation about a filed ticket: comments both ways, reopen, cancel ---------------------
+
+MAX_CONVERSATION_TEXT = 4000
+MAX_CONVERSATION_FILES = 10
+
+
+class CommentAuthor(StrEnum):
+    SUPPORT = "support"  # an engineer, read from InfraManager's notification mail
+    EMPLOYEE = "employee"  # the requester, from Telegram, emailed into the ticket's thread
+
+
+class ReplyKind(StrEnum):
+    COMMENT = "comment"
+    REOPEN = "reopen"
+    CANCEL = "cancel"
+
+
+class ConversationFile(BaseModel):
+    """A file of a comment, stored in GridFS (bucket `attachments`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")] = Field(
+        description="GridFS file id.", examples=["6745a1f2c3d4e5f601234568"]
+    )
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+        examples=["act.pdf"]
+    )
+    content_type: Annotated[
+        str, StringConstraints(pattern=r"^[a-z0-9.+-]{1,40}/[a-z0-9.+-]{1,80}$")
+    ] = Field(examples=["application/pdf"])
+    size: int = Field(gt=0, le=50 * 1024 * 1024, description="Bytes.", examples=[48123])
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = Field(
+        examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    )
+
+
+_Subject = Annotated[str, StringConstraints(max_length=998)]
+_MessageIdHeader = Annotated[str, StringConstraints(max_length=998)]
+
+
+class TicketCommentAdded(Event):
+    """A comment was added to a ticket: an engineer's (read from InfraManager's notification)
+    or the employee's (emailed into the ticket's thread). A comment that arrives together with a
+    status change travels in TicketStatusChanged.comment instead."""
+
+    routing_key: ClassVar[str] = "ticket.comment_added.v1"
+
+    ticket_id: TicketId = Field(examples=["6745a1f2c3d4e5f601234560"])
+    reference: TicketReference = Field(examples=["TG-7F3A2C"])
+    author: CommentAuthor = Field(examples=[CommentAuthor.SUPPORT])
+    text: Annotated[str, StringConstraints(max_length=MAX_CONVERSATION_TEXT)] = Field(
+        examples=["Уточните, пожалуйста, номер кабинета."]
+    )
+    question: bool = Field(
+        default=False,
+        description="The engineer asks the requester something and waits for the answer.",
+        examples=[True],
+    )
+    files: list[ConversationFile] = Field(default_factory=list, max_length=MAX_CONVERSATION_FILES)
+    files_omitted: list[Annotated[str, StringConstraints(max_length=256)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Names of files that came with the comment but are not carried (too large).",
+        examples=[["scan-300dpi.tiff"]],
+    )
+    itsm_number: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, examples=["12345"]
+    )
+    telegram_user_id: TelegramUserId | None = Field(
+        default=None, description="The employee, for an employee's comment.", examples=[None]
+    )
+    email_message_id: _MessageIdHeader | None = Field(
+        default=None,
+        description="Message-ID of the email that carried the comment.",
+        examples=["<im.12345.77@itsm.example.com>"],
+    )
+    email_subject: _Subject | None = Field(
+        default=None,
+        description="Subject of that email (InfraManager's, with its number).",
+        examples=["Заявка №12345 Не печатает принтер"],
+    )
+    commented_at: AwareDatetime = Field(examples=["2026-11-26T11:05:00Z"])
+
+
+class SendTicketReply(Command):
+    """The gateway asks the mailer to email the employee's comment, reopen or cancel request
+    into the ticket's thread, so InfraManager appends it to the ticket."""
+
+    routing_key: ClassVar[str] = "ticket.send_reply.v1"
+    public: ClassVar[bool] = False
+
+    ticket_id: TicketId = Field(examples=["6745a1f2c3d4e5f601234560"])
+    reference: TicketReference = Field(examples=["TG-7F3A2C"])
+    purpose: ReplyKind = Field(examples=[ReplyKind.COMMENT])
+    requester: Requester
+    text: Annotated[str, StringConstraints(max_length=MAX_CONVERSATION_TEXT)] = Field(
+        default="", examples=["Кабинет 305, третий этаж."]
+    )
+    files: list[ConversationFile] = Field(default_factory=list, max_length=MAX_CONVERSATION_FILES)
+    itsm_number: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, examples=["12345"]
+    )
+    thread_ids: list[_MessageIdHeader] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Message-IDs of the thread, oldest first: the ticket email, then "
+        "InfraManager's notifications. The last is answered (In-Reply-To).",
+        examples=[["<TG-7F3A2C.6745a1f2c3d4e5f601234560@helpdesk.example.com>"]],
+    )
+    itsm_subject: _Subject | None = Field(
+        default=None,
+        description="InfraManager's notification subject (with its number), answered with Re:.",
+        examples=["Заявка №12345 Не печатает принтер"],
+    )
+    locale: Locale = Field(default="ru", examples=["ru"])
+
+
+class TicketReplyFailed(Event):
+    """A SendTicketReply could not be emailed and the mailer gave up."""
+
+    routing_key: ClassVar[str] = "ticket.reply_failed.v1"
+    public: ClassVar[bool] = False
+
+    ticket_id: TicketId = Field(examples=["6745a1f2c3d4e5f601234560"])
+    reference: TicketReference = Field(examples=["TG-7F3A2C"])
+    purpose: ReplyKind = Field(examples=[ReplyKind.COMMENT])
+    reason: Annotated[str, StringConstraints(max_length=2000)] = Field(
+        examples=["550 5.1.1 mailbox unavailable"]
+    )
+
+
+class TicketReopenRequested(Event):
+    """The employee says the problem is not solved; the request was emailed into the thread."""
+
+    routing_key: ClassVar[str] = "ticket.reopen_requested.v1"
+
+    ticket_id: TicketId = Field(examples=["6745a1f2c3d4e5f601234560"])
+    reference: TicketReference = Field(examples=["TG-7F3A2C"])
+    telegram_user_id: TelegramUserId = Field(examples=[123456789])
+    reason: Annotated[str, StringConstraints(max_length=MAX_CONVERSATION_TEXT)] = Field(
+        default="", examples=["Принтер снова не печатает."]
+    )
+    itsm_number: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, examples=["12345"]
+    )
+    email_message_id: _MessageIdHeader = Field(
+        examples=["<TG-7F3A2C.reopen.6f1c2a52@helpdesk.example.com>"]
+    )
+    requested_at: AwareDatetime = Field(examples=["2026-11-27T09:00:00Z"])
+
+
+class TicketCancelRequested(Event):
+    """The employee withdrew the ticket; the request was emailed into the thread. The ticket
+    is cancelled when InfraManager confirms (a status change to rejected/cancelled)."""
+
+    routing_key: ClassVar[str] = "ticket.cancel_requested.v1"
+
+    ticket_id: TicketId = Field(examples=["6745a1f2c3d4e5f601234560"])
+    reference: TicketReference = Field(examples=["TG-7F3A2C"])
+    telegram_user_id: TelegramUserId = Field(examples=[123456789])
+    reason: Annotated[str, StringConstraints(max_length=MAX_CONVERSATION_TEXT)] = Field(
+        default="", examples=[""]
+    )
+    itsm_number: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, examples=[None]
+    )
+    email_message_id: _MessageIdHeader = Field(
+        examples=["<TG-7F3A2C.cancel.6f1c2a52@helpdesk.example.com>"]
+    )
+    requested_at: AwareDatetime = Field(examples=["2026-11-26T10:40:00Z"])
+
+
 # Re-exported for consumers that build requesters from the auth profile.
 __all__ = [
     "ATTACHMENT_MAX_BYTES",
     "MAX_ATTACHMENTS",
     "MAX_COMMENT_LENGTH",
+    "MAX_CONVERSATION_FILES",
+    "MAX_CONVERSATION_TEXT",
     "MAX_DESCRIPTION_LENGTH",
     "MAX_LOCATION_LENGTH",
     "Attachment",
     "Category",
+    "CommentAuthor",
+    "ConversationFile",
+    "ReplyKind",
     "Requester",
+    "SendTicketReply",
+    "TicketCancelRequested",
+    "TicketCommentAdded",
     "TicketEmailFailed",
     "TicketEmailed",
     "TicketRated",
+    "TicketReopenRequested",
+    "TicketReplyFailed",
     "TicketStatus",
     "TicketStatusChanged",
     "TicketSubmitted",

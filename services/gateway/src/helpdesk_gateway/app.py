@@ -111,14 +111,17 @@ def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gatew
             sleep=asyncio.sleep,
         ),
     )
-    notifier = Notifier(queue, bot, clock, workers=settings.notification_workers)
+    attachments = AttachmentStore(db)
+    notifier = Notifier(
+        queue, bot, clock, workers=settings.notification_workers, files=attachments.read
+    )
     ctx = GatewayContext(
         settings=settings,
         i18n=I18n.load(),
         catalogue=CatalogueHolder(settings.catalogue_path),
         users=user_repo,
         tickets=tickets.TicketRepository(db[tickets.COLLECTION]),
-        attachments=AttachmentStore(db),
+        attachments=attachments,
         notifications=queue,
         updates=updates.UpdateLog(
             db[updates.COLLECTION], ttl_seconds=settings.update_dedup_ttl_seconds

@@ -59,3 +59,19 @@ class SignInAction(StrEnum):
 
 class SignInCb(CallbackData, prefix="s1"):
     action: SignInAction
+
+
+class ConversationAction(StrEnum):
+    COMMENT = "comment"
+    ABANDON = "abandon"
+    SOLVED = "solved"
+    REOPEN = "reopen"
+    CANCEL = "cancel"
+    CANCEL_CONFIRM = "cancel_ok"
+
+
+class ConversationCb(CallbackData, prefix="cv1"):
+    """A button about a filed ticket: comment on it, or stop writing the comment."""
+
+    action: ConversationAction
+    ticket: str

@@ -3,6 +3,7 @@ is retried by the runtime's one retry rule instead of dead-lettering a good mess
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 from faststream.rabbit import RabbitRouter
@@ -17,13 +18,21 @@ from helpdesk_contracts.admin.v1 import (
 )
 from helpdesk_contracts.auth.v1 import CodeRejected, CodeSent, UserAuthorized, UserRevoked
 from helpdesk_contracts.base import Message
-from helpdesk_contracts.ticket.v1 import TicketEmailed, TicketEmailFailed, TicketStatusChanged
+from helpdesk_contracts.ticket.v1 import (
+    TicketCancelRequested,
+    TicketCommentAdded,
+    TicketEmailed,
+    TicketEmailFailed,
+    TicketReopenRequested,
+    TicketReplyFailed,
+    TicketStatusChanged,
+)
 from helpdesk_runtime.broker import subscriber
 from helpdesk_runtime.optimistic import ConflictError
 from helpdesk_runtime.retry import Retry
 from pymongo.errors import ConnectionFailure
 
-from helpdesk_gateway import admin
+from helpdesk_gateway import admin, conversation
 from helpdesk_gateway.accounts import Accounts
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.lifecycle import TicketLifecycle
@@ -65,6 +74,10 @@ def build_consumers(ctx: GatewayContext, accounts: Accounts, retry: Retry) -> Ra
     on(TicketEmailed, lifecycle.apply)
     on(TicketEmailFailed, lifecycle.apply)
     on(TicketStatusChanged, lifecycle.apply)
+    on(TicketCommentAdded, functools.partial(conversation.on_comment_added, ctx))
+    on(TicketReplyFailed, functools.partial(conversation.on_reply_failed, ctx))
+    on(TicketReopenRequested, functools.partial(conversation.on_request_sent, ctx))
+    on(TicketCancelRequested, functools.partial(conversation.on_request_sent, ctx))
 
     async def clear_location(command: ClearLocation) -> None:
         await answer(await admin.clear_location(ctx, command))

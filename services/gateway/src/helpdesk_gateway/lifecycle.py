@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from helpdesk_contracts.ticket.v1 import TicketEmailed, TicketEmailFailed, TicketStatusChanged
+from helpdesk_contracts.ticket.v1 import (
+    TicketEmailed,
+    TicketEmailFailed,
+    TicketStatus,
+    TicketStatusChanged,
+)
 from helpdesk_runtime.optimistic import CHANGED, Changed, optimistic_update
 
 from helpdesk_gateway.adapters.notifications import Notification
@@ -18,6 +23,7 @@ from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain import tickets as rules
 from helpdesk_gateway.domain.tickets import Change, TicketRecord
 from helpdesk_gateway.i18n import I18n, Texts
+from helpdesk_gateway.keyboards.conversation import answer_button, solved_question
 from helpdesk_gateway.keyboards.tickets import stars
 from helpdesk_gateway.notifier import markup_to_doc
 from helpdesk_gateway.views import status_text
@@ -38,7 +44,14 @@ def render(t: Texts, ticket: TicketRecord, event: TicketEvent, *, ask_rating: bo
         text = t(key, reference=ticket.reference)
     else:
         text = status_text(t, ticket, event, ask_rating=ask_rating)
-        if ask_rating:
+        if event.status is TicketStatus.RESOLVED:
+            # Every resolution asks «Проблема решена?»: «Да» leads to the rating, «Нет» reopens.
+            markup = markup_to_doc(solved_question(t, ticket.id))
+        elif event.status is TicketStatus.WAITING and event.comment:
+            # InfraManager waits for the requester and says why: they can answer at once.
+            text += "\n\n" + t("conversation-how-to-answer")
+            markup = markup_to_doc(answer_button(t, ticket.id))
+        elif ask_rating:
             markup = markup_to_doc(stars(t, ticket.id))
     return Notification(
         key=f"ticket:{event.message_id}", chat_id=ticket.chat_id, text=text, markup=markup

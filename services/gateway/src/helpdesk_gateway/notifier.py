@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,13 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramRetryAfter,
 )
-from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from gridfs.errors import CorruptGridFile, NoFile
 
 from helpdesk_gateway.adapters.notifications import DeliveryState, Notification, NotificationQueue
 
@@ -60,6 +66,7 @@ class Notifier:
         workers: int,
         batch: int = 200,
         idle_seconds: float = 5.0,
+        files: Callable[[str], Awaitable[bytes]] | None = None,
     ) -> None:
         self.queue = queue
         self.bot = bot
@@ -67,6 +74,7 @@ class Notifier:
         self.workers = workers
         self.batch = batch
         self.idle_seconds = idle_seconds
+        self.files = files
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
@@ -122,11 +130,7 @@ class Notifier:
 
     async def _deliver(self, notification: Notification) -> DeliveryState | None:
         try:
-            await self.bot.send_message(
-                notification.chat_id,
-                notification.text,
-                reply_markup=markup_from_doc(notification.markup),
-            )
+            await self._send(notification)
         except TelegramForbiddenError:
             await self.queue.finish(notification.key, DeliveryState.BLOCKED, self.clock())
             return DeliveryState.BLOCKED
@@ -153,6 +157,33 @@ class Notifier:
             return None
         await self.queue.finish(notification.key, DeliveryState.SENT, self.clock())
         return DeliveryState.SENT
+
+    async def _send(self, notification: Notification) -> None:
+        markup = markup_from_doc(notification.markup)
+        file = notification.file
+        if file is None or self.files is None:
+            await self.bot.send_message(
+                notification.chat_id, notification.text, reply_markup=markup
+            )
+            return
+        try:
+            data = await self.files(file["file_id"])
+        except (NoFile, CorruptGridFile):
+            # Gone (retention) or damaged: the caption still names it.
+            log.warning("notification file unreadable", extra={"key": notification.key})
+            await self.bot.send_message(
+                notification.chat_id, notification.text, reply_markup=markup
+            )
+            return
+        upload = BufferedInputFile(data, filename=file["filename"])
+        if file.get("as_photo"):
+            await self.bot.send_photo(
+                notification.chat_id, upload, caption=notification.text, reply_markup=markup
+            )
+        else:
+            await self.bot.send_document(
+                notification.chat_id, upload, caption=notification.text, reply_markup=markup
+            )
 
     async def _later(self, notification: Notification, seconds: float, error: str) -> None:
         log.info(

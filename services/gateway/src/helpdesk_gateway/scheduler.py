@@ -1,5 +1,6 @@
-"""The housekeeping job, every interval: rating reminders, ratings whose comment never came, and
-personal data: tickets of deleted people erased after the grace period, old tickets deleted."""
+"""The housekeeping job, every interval: rating reminders, ratings whose comment never came,
+reminders of tickets waiting for the requester, and personal data: tickets of deleted people
+erased after the grace period, old tickets deleted."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from helpdesk_gateway import ratings
+from helpdesk_gateway import conversation, ratings
 from helpdesk_gateway.adapters.drafts import AbandonedDrafts
 from helpdesk_gateway.context import GatewayContext
 
@@ -30,6 +31,7 @@ class Scheduler:
     async def run_once(self) -> None:
         await ratings.send_reminders(self.ctx)
         await ratings.finish_abandoned(self.ctx)
+        await conversation.send_waiting_reminders(self.ctx)
         now = self.ctx.clock()
         if self._personal_data_due is None or now >= self._personal_data_due:
             await self.personal_data()

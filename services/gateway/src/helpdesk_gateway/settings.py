@@ -109,6 +109,8 @@ class GatewaySettings(BaseSettings):
     # Rating and housekeeping
     rating_reminder_after_seconds: float = Field(default=24 * 3600, gt=0)
     rating_comment_timeout_seconds: float = Field(default=15 * 60, gt=0)
+    # A ticket waiting for the requester (a question from IT support) reminds them once.
+    waiting_reminder_after_seconds: float = Field(default=24 * 3600, gt=0)
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
     update_dedup_ttl_seconds: int = Field(default=2 * 24 * 3600, ge=60)
     broadcast_timeout_seconds: float = Field(default=3600.0, gt=0)

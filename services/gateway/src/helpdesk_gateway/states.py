@@ -21,3 +21,8 @@ class NewTicket(StatesGroup):
 
 class Rating(StatesGroup):
     comment = State()
+
+
+class Conversation(StatesGroup):
+    comment = State()  # the employee writes a comment on a filed ticket
+    reopen = State()  # ... says what is still wrong with a resolved one

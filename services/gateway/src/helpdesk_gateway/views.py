@@ -88,6 +88,9 @@ def status_text(
     key = "notify-status-" + event.status.value.replace("_", "-")
     if event.status == TicketStatus.CLOSED and ask_rating:
         key = "notify-status-closed-rate"
+    if event.status == TicketStatus.REJECTED and ticket.cancel_requested_at is not None:
+        key = "notify-status-cancelled"  # InfraManager confirms the employee's withdrawal
+    # (InfraManager's own «Отменена» is TicketStatus.CANCELLED, which has that key anyway.)
     text = t(key, ticket=label)
     if event.raw_status and event.status in (TicketStatus.WAITING, TicketStatus.UNKNOWN):
         text += "\n" + t("notify-raw-status", raw=event.raw_status)

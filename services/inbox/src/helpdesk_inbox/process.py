@@ -16,25 +16,39 @@ from enum import StrEnum
 from bson.errors import InvalidDocument
 from helpdesk_contracts.base import utc_now
 from helpdesk_contracts.inbox.v1 import UnmatchedReason
-from helpdesk_contracts.ticket.v1 import TicketStatusChanged
+from helpdesk_contracts.ticket.v1 import (
+    MAX_CONVERSATION_FILES,
+    CommentAuthor,
+    TicketCommentAdded,
+    TicketStatusChanged,
+)
 from helpdesk_runtime.optimistic import ConflictError
 from pymongo.errors import PyMongoError
 
+from helpdesk_inbox.adapters.comments import CommentStore
 from helpdesk_inbox.adapters.links import LinkStore
 from helpdesk_inbox.adapters.quarantine import Quarantined, QuarantineStore
 from helpdesk_inbox.changes import Verdict, status_key
-from helpdesk_inbox.correlate import Announce, Defer, Lookups, Quarantine, decide
+from helpdesk_inbox.conversation import (
+    attachments_of,
+    comment_key,
+    engineer_text,
+    forward_instead,
+)
+from helpdesk_inbox.correlate import Announce, Defer, LinkedTicket, Lookups, Quarantine, decide
 from helpdesk_inbox.errors import InboxError
 from helpdesk_inbox.parse import ParsedMail, parse_headers_only, parse_message
 from helpdesk_inbox.rules import Rules
 from helpdesk_inbox.trust import SenderPolicy, Trust
 
 Clock = Callable[[], datetime]
+MAX_FILE_BYTES = 50 * 1024 * 1024
+"""A file of a comment larger than this (the contract's and Telegram's limit) is only named."""
 logger = logging.getLogger("helpdesk.inbox.process")
 
 
 class Kind(StrEnum):
-    ANNOUNCED = "announced"  # a TicketStatusChanged is queued
+    ANNOUNCED = "announced"  # a TicketStatusChanged (or an engineer's TicketCommentAdded) is queued
     UNCHANGED = "unchanged"  # matched; same status, same mail or older than the last change
     QUARANTINED = "quarantined"  # kept for an operator; InboxMessageUnmatched queued (once)
     DEFERRED = "deferred"  # not matched yet; to be read again
@@ -84,6 +98,7 @@ class MailProcessor:
         clock: Clock = utc_now,
     ) -> None:
         self.links = links
+        self._comments: CommentStore | None = None
         self.quarantine = quarantine
         self.rules = rules  # replaced as a whole when the rules file is read again
         self.senders = senders
@@ -103,6 +118,13 @@ class MailProcessor:
         except TimeoutError:
             logger.warning("parsing a mail took over %ss; quarantining it", self.parse_timeout)
             return parse_headers_only(raw, rules, f"parse-timeout:{self.parse_timeout:g}s")
+
+    @property
+    def comments(self) -> CommentStore:
+        """Engineers' comments, kept next to the links (made on first use)."""
+        if self._comments is None:
+            self._comments = CommentStore(self.links.collection.database)
+        return self._comments
 
     def trust(self, parsed: ParsedMail) -> Trust:
         return self.senders.judge(parsed.from_addresses, parsed.auth_results)
@@ -178,29 +200,42 @@ class MailProcessor:
             match_grace=self.match_grace if may_defer else timedelta(0),
         )
         source = source_of(mailbox, uidl)
+        if (forward := forward_instead(parsed, decision)) is not None:
+            return await self._comment(
+                raw, parsed, forward.ticket, forward.link_number, source, now
+            )
         match decision:
             case Defer(detail):
                 return Outcome(Kind.DEFERRED, detail)
             case Announce():
-                return await self._announce(parsed, decision, source, received, now)
+                return await self._announce(parsed, decision, source, received, now, raw=raw)
             case Quarantine():
                 return await self._quarantine(
                     raw, parsed, decision, mailbox=mailbox, uidl=uidl, source=source, now=now
                 )
 
     async def _announce(
-        self, parsed: ParsedMail, decision: Announce, source: str, received: datetime, now: datetime
+        self,
+        parsed: ParsedMail,
+        decision: Announce,
+        source: str,
+        received: datetime,
+        now: datetime,
+        *,
+        raw: bytes = b"",
     ) -> Outcome:
         status = parsed.status
         if status is None:  # decide() announces only mail with a status
             raise ValueError("cannot announce a mail without a status")
+        # The engineer's words, also where only the question template found them.
+        said = engineer_text(parsed)
         event = TicketStatusChanged(
             ticket_id=decision.ticket.ticket_id,
             reference=decision.ticket.reference,
             status=status,
             raw_status=parsed.raw_status,
             itsm_number=parsed.number,
-            comment=parsed.comment,
+            comment=parsed.comment or (said.text if said else None),
             changed_at=received,
             source_email_id=parsed.message_id[:998] if parsed.message_id else None,
         )
@@ -212,8 +247,59 @@ class MailProcessor:
             now=now,
         )
         detail = f"{status.value} by {decision.via}: {verdict.value}"
+        if said is not None and verdict in (Verdict.SAME_STATUS, Verdict.STALE):
+            # No news of status, but the engineer wrote something: that is the news.
+            return await self._comment(
+                raw, parsed, decision.ticket, decision.link_number, source, now
+            )
+        if said is not None and verdict is Verdict.ANNOUNCE:
+            await self.comments.remember(decision.ticket.ticket_id, comment_key(said.text), now)
         kind = Kind.ANNOUNCED if verdict is Verdict.ANNOUNCE else Kind.UNCHANGED
         return Outcome(kind, detail, ticket_id=decision.ticket.ticket_id)
+
+    async def _comment(
+        self,
+        raw: bytes,
+        parsed: ParsedMail,
+        ticket: LinkedTicket,
+        link_number: str | None,
+        source: str,
+        now: datetime,
+    ) -> Outcome:
+        said = engineer_text(parsed)
+        if said is None:  # callers check; kept for the type checker
+            raise ValueError("cannot forward a mail without an engineer's text")
+        mail_files = attachments_of(raw)
+        fitting = [f for f in mail_files if len(f.data) <= MAX_FILE_BYTES]
+        kept = fitting[:MAX_CONVERSATION_FILES]
+        left_out = [f.filename for f in mail_files if f not in kept]
+        files = [
+            await self.comments.store_file(
+                file, ticket_id=ticket.ticket_id, source=source, index=index, now=now
+            )
+            for index, file in enumerate(kept)
+        ]
+        event = TicketCommentAdded(
+            ticket_id=ticket.ticket_id,
+            reference=ticket.reference,
+            author=CommentAuthor.SUPPORT,
+            text=said.text,
+            question=said.question,
+            files=files,
+            files_omitted=left_out[:50],
+            itsm_number=parsed.number,
+            email_message_id=parsed.message_id[:998] if parsed.message_id else None,
+            email_subject=parsed.subject[:998] or None,
+            commented_at=parsed.date or now,
+        )
+        recorded = await self.comments.record(
+            event, key=comment_key(said.text), source=source, link_number=link_number, now=now
+        )
+        kind = Kind.ANNOUNCED if recorded else Kind.UNCHANGED
+        detail = "comment" + (" (question)" if said.question else "")
+        return Outcome(
+            kind, f"{detail}: {'queued' if recorded else 'seen before'}", ticket.ticket_id
+        )
 
     async def _quarantine(
         self,

@@ -22,7 +22,7 @@ from faststream.rabbit.annotations import RabbitMessage as RabbitMessageParam
 from helpdesk_contracts import topology
 from helpdesk_contracts.base import Message
 from helpdesk_contracts.mail.v1 import SendMail
-from helpdesk_contracts.ticket.v1 import TicketSubmitted
+from helpdesk_contracts.ticket.v1 import SendTicketReply, TicketSubmitted
 from helpdesk_runtime.broker import subscriber
 from helpdesk_runtime.logs import log_context
 from helpdesk_runtime.retry import Retry
@@ -30,10 +30,12 @@ from pydantic import ValidationError
 
 from helpdesk_mailer.delivery import Deliveries, Outcome, RetryIn
 from helpdesk_mailer.errors import MalformedMessageError, StorageUnavailableError
+from helpdesk_mailer.replies import deliver_reply
 
 SERVICE: topology.Consumer = "mailer"
 TICKET_QUEUE = topology.queue_name(SERVICE, TicketSubmitted)
 MAIL_QUEUE = topology.queue_name(SERVICE, SendMail)
+REPLY_QUEUE = topology.queue_name(SERVICE, SendTicketReply)
 TRANSIENT: tuple[type[Exception], ...] = (StorageUnavailableError,)
 
 logger = logging.getLogger("helpdesk.mailer.consumers")
@@ -97,5 +99,15 @@ def build_router(deliveries: Deliveries, retry: Retry) -> RabbitRouter:
         if command is not None:
             with log_context(template=command.template.value):
                 await _settle(lambda: deliveries.mail(command), message, MAIL_QUEUE, retry)
+
+    @subscriber(router, SERVICE, SendTicketReply)
+    async def on_send_ticket_reply(body: bytes, message: RabbitMessageParam) -> None:
+        """SendTicketReply -> one email in the ticket's thread -> its event / TicketReplyFailed."""
+        command = await _parse_or_dead_letter(SendTicketReply, body, message, REPLY_QUEUE)
+        if command is not None:
+            with log_context(ticket_id=command.ticket_id, reference=command.reference):
+                await _settle(
+                    lambda: deliver_reply(deliveries, command), message, REPLY_QUEUE, retry
+                )
 
     return router

@@ -44,6 +44,10 @@ def required_names(*, html: bool) -> list[str]:
     parts = ["subject.txt", "body.txt", *(["body.html"] if html else [])]
     names = [TICKET_SUMMARY, TICKET_SUBJECT, TICKET_TEXT, *([TICKET_HTML] if html else [])]
     names += [mail_template(t, loc, p) for t in MailTemplate for loc in LOCALES for p in parts]
+    names += [
+        "reply/subject.txt.j2",
+        *(f"reply/{p}.txt.j2" for p in ("comment", "reopen", "cancel")),
+    ]
     return names
 
 

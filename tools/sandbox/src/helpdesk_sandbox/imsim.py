@@ -16,6 +16,13 @@ base64). Later notifications carry only the number, as InfraManager's do, so the
 correlate them through the number it learnt from the registration. A ticket email seen twice
 (same Message-ID: an SMTP resend) is ignored, like InfraManager's duplicate detection does.
 
+The conversation (issue 14): every fourth ticket gets a question («Вопрос: ...», status
+«Ожидает ответа пользователя») after «В работе», and is resolved only once the employee answers.
+Replies the mailer sends into a ticket's thread (`X-Helpdesk-Reply: comment|reopen|cancel`,
+`References` naming the ticket email) are answered: a comment with an engineer's comment (no
+status line), a reopen with «В работе» and, later, «Выполнена» again, a cancel with «Отменена».
+Files are not attached yet: the inbox does not forward them.
+
 The building functions are pure; `Simulator` does the I/O and keeps a journal so a restarted
 simulator neither answers a ticket twice nor forgets one.
 
@@ -224,6 +231,115 @@ def build_notification(
     return message.as_bytes()
 
 
+# --- the conversation about a ticket ----------------------------------------------------------
+
+ReplyPurpose = Literal["comment", "reopen", "cancel"]
+ConversationKind = Literal["question", "answer", "reopened", "resolved_again", "cancelled"]
+_PURPOSES: tuple[ReplyPurpose, ...] = ("comment", "reopen", "cancel")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyMail:
+    """An employee's reply the mailer sent into a ticket's thread."""
+
+    message_id: str
+    purpose: ReplyPurpose
+    references: tuple[str, ...]
+    text: str
+
+
+def asks_question(number: int) -> bool:
+    """Every fourth ticket: the engineer needs something from the employee first."""
+    return number % 4 == 3
+
+
+def read_reply(raw: bytes, helpdesk_address: str) -> ReplyMail | None:
+    """The reply in a captured email, or None if it is not one of the mailer's thread replies."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    header = str(message.get("X-Helpdesk-Reply", "")).strip()
+    purpose = next((p for p in _PURPOSES if p == header), None)
+    recipients = [str(v) for key in ("To", "Cc") for v in message.get_all(key) or []]
+    addresses = {addr.lower() for _, addr in email.utils.getaddresses(recipients)}
+    if purpose is None or helpdesk_address.lower() not in addresses:
+        return None
+    ids = re.findall(
+        r"<[^<>\s]+>", f"{message.get('References', '')} {message.get('In-Reply-To', '')}"
+    )
+    body = message.get_body(("plain",))
+    text = str(body.get_content()) if body is not None else ""
+    own = (
+        text.replace("\r\n", "\n").split("\n--\n", 1)[0].strip()
+    )  # the employee's words, without the signature
+    return ReplyMail(
+        message_id=str(message.get("Message-ID", "")).strip(),
+        purpose=purpose,
+        references=tuple(dict.fromkeys(ids)),
+        text=own,
+    )
+
+
+def conversation_body(kind: ConversationKind, number: int) -> str:
+    """InfraManager's notification for one turn of the conversation."""
+    footer = "Это сообщение сформировано автоматически системой InfraManager."
+    lines = {
+        "question": [
+            f"Статус заявки №{number} изменен на «Ожидает ответа пользователя».",
+            "",
+            "Вопрос: Подскажите, пожалуйста, номер кабинета и инвентарный номер устройства?",
+        ],
+        # No status line: the engineer only comments (the inbox must forward it anyway).
+        "answer": [
+            f"По заявке №{number} добавлен комментарий.",
+            "",
+            "Комментарий: Спасибо, информацию получили, специалист уже занимается заявкой.",
+        ],
+        "reopened": [
+            f"Статус заявки №{number} изменен на «В работе».",
+            "",
+            "Комментарий: Заявка возобновлена по просьбе пользователя.",
+        ],
+        "resolved_again": [
+            f"Статус заявки №{number} изменен на «Выполнена».",
+            "",
+            "Решение: Повторно проверили и устранили причину.",
+        ],
+        "cancelled": [
+            f"Статус заявки №{number} изменен на «Отменена».",
+            "",
+            "Комментарий: Заявка отменена по просьбе пользователя.",
+        ],
+    }[kind]
+    return "\n".join(["Здравствуйте!", "", *lines, "", footer, ""])
+
+
+def build_conversation_notification(
+    ticket: TicketMail,
+    kind: ConversationKind,
+    number: int,
+    style: Style,
+    *,
+    seq: int,
+    sender: str = DEFAULT_SENDER,
+    now: datetime,
+) -> bytes:
+    """A conversation notification, written like the status ones (charset, subject)."""
+    charset = email.charset.Charset(style.charset)
+    charset.body_encoding = (
+        email.charset.QP if style.transfer_encoding == "quoted-printable" else email.charset.BASE64
+    )
+    charset.header_encoding = email.charset.BASE64
+    body = fit_charset(conversation_body(kind, number), style.charset)
+    message: Message = MIMEText(body, "plain", charset)  # type: ignore[arg-type]
+    message["From"] = sender
+    message["To"] = ticket.reply_address
+    subject = fit_charset(notification_subject(ticket, number, style), style.charset)
+    message["Subject"] = Header(subject, charset, header_name="Subject")  # type: ignore[assignment]
+    message["Date"] = email.utils.format_datetime(now)
+    message["Message-ID"] = f"<{number}.{kind}.{seq}@{MESSAGE_ID_DOMAIN}>"
+    message["X-Mailer"] = "InfraManager (helpdesk sandbox simulator)"
+    return message.as_bytes()
+
+
 # --- the simulator process -------------------------------------------------------------------
 
 
@@ -238,6 +354,7 @@ class SimConfig:
     first_number: int = FIRST_NUMBER
     journal: Path | None = None
     poll: float = 0.2
+    questions: bool = True
 
 
 @dataclass
@@ -245,6 +362,9 @@ class _Ticket:
     mail: TicketMail
     number: int
     due: list[tuple[float, Step]] = field(default_factory=list)
+    held: list[Step] = field(default_factory=list)  # waiting for the employee's answer
+    talk: list[tuple[float, ConversationKind]] = field(default_factory=list)
+    said: int = 0
 
 
 class Simulator:
@@ -300,13 +420,24 @@ class Simulator:
             if name in self._seen_files:
                 continue
             self._seen_files.add(name)
-            mail = read_ticket((spool / name).read_bytes(), self.config.helpdesk_address)
+            raw = (spool / name).read_bytes()
+            reply = read_reply(raw, self.config.helpdesk_address)
+            if reply is not None:
+                self._answer(reply, now)
+                self._record({"file": name})
+                continue
+            mail = read_ticket(raw, self.config.helpdesk_address)
             if mail is None or mail.message_id in self._by_message_id:
                 self._record({"file": name})
                 continue
             ticket = _Ticket(mail, self._next_number)
             self._next_number += 1
             ticket.due = [(now + self.config.pace * (i + 1), s) for i, s in enumerate(STEPS)]
+            if self.config.questions and asks_question(ticket.number):
+                # Registered, in progress, then a question; resolved once the answer comes.
+                ticket.held = [step for _, step in ticket.due if step is Step.RESOLVED]
+                ticket.due = [(t, step) for t, step in ticket.due if step is not Step.RESOLVED]
+                ticket.talk.append((now + self.config.pace * 3, "question"))
             self._by_message_id[mail.message_id] = ticket
             self._record(
                 {
@@ -326,22 +457,67 @@ class Simulator:
     def deliver_due(self, now: float) -> list[tuple[_Ticket, Step]]:
         delivered: list[tuple[_Ticket, Step]] = []
         for ticket in self._by_message_id.values():
-            while ticket.due and ticket.due[0][0] <= now:
-                _, step = ticket.due.pop(0)
-                style = style_for(ticket.number, self.config.charset_mode)
-                raw = build_notification(
-                    ticket.mail,
-                    step,
-                    ticket.number,
-                    style,
-                    sender=self.config.sender,
-                    now=datetime.now(UTC),
-                )
-                deliver(self.config.maildir, raw)
-                self._sent.add((ticket.number, step))
-                self._record({"sent": ticket.number, "step": step.value})
-                delivered.append((ticket, step))
+            # Status steps and conversation turns go out in the order they fall due.
+            while True:
+                step_at = ticket.due[0][0] if ticket.due and ticket.due[0][0] <= now else None
+                talk_at = ticket.talk[0][0] if ticket.talk and ticket.talk[0][0] <= now else None
+                if talk_at is not None and (step_at is None or talk_at < step_at):
+                    self._say_turn(ticket, ticket.talk.pop(0)[1])
+                elif step_at is not None:
+                    step = ticket.due.pop(0)[1]
+                    self._send_step(ticket, step)
+                    delivered.append((ticket, step))
+                else:
+                    break
         return delivered
+
+    def _send_step(self, ticket: _Ticket, step: Step) -> None:
+        style = style_for(ticket.number, self.config.charset_mode)
+        raw = build_notification(
+            ticket.mail,
+            step,
+            ticket.number,
+            style,
+            sender=self.config.sender,
+            now=datetime.now(UTC),
+        )
+        deliver(self.config.maildir, raw)
+        self._sent.add((ticket.number, step))
+        self._record({"sent": ticket.number, "step": step.value})
+
+    def _say_turn(self, ticket: _Ticket, kind: ConversationKind) -> None:
+        ticket.said += 1
+        raw = build_conversation_notification(
+            ticket.mail,
+            kind,
+            ticket.number,
+            style_for(ticket.number, self.config.charset_mode),
+            seq=ticket.said,
+            sender=self.config.sender,
+            now=datetime.now(UTC),
+        )
+        deliver(self.config.maildir, raw)
+        self._record({"said": ticket.number, "kind": kind, "seq": ticket.said})
+        _say(f"№{ticket.number} {kind}")
+
+    def _answer(self, reply: ReplyMail, now: float) -> None:
+        """InfraManager's side of the conversation: plan the answer to an employee's reply."""
+        ticket = next(
+            (self._by_message_id[i] for i in reply.references if i in self._by_message_id), None
+        )
+        if ticket is None:
+            return
+        pace = self.config.pace
+        if reply.purpose == "cancel":
+            ticket.due, ticket.held = [], []
+            ticket.talk.append((now + pace, "cancelled"))
+        elif reply.purpose == "reopen":
+            ticket.talk += [(now + pace, "reopened"), (now + 2 * pace, "resolved_again")]
+        else:
+            ticket.talk.append((now + pace, "answer"))
+            if ticket.held:  # the question is answered: the work can be finished
+                ticket.due += [(now + pace * (i + 2), s) for i, s in enumerate(ticket.held)]
+                ticket.held = []
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

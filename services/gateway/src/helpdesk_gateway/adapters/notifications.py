@@ -37,6 +37,8 @@ class Notification:
     markup: dict[str, Any] | None = None
     group: str | None = None
     attempts: int = 0
+    file: dict[str, Any] | None = None
+    """A GridFS file sent with the text as its caption: file_id, filename, as_photo."""
 
     def document(self, now: datetime) -> Document:
         return {
@@ -45,6 +47,7 @@ class Notification:
             "text": self.text,
             "markup": self.markup,
             "group": self.group,
+            "file": self.file,
             "state": DeliveryState.PENDING.value,
             "attempts": 0,
             "created_at": now,
@@ -60,6 +63,7 @@ def _from_doc(doc: Document) -> Notification:
         markup=doc.get("markup"),
         group=doc.get("group"),
         attempts=int(doc.get("attempts", 0)),
+        file=doc.get("file"),
     )
 
 

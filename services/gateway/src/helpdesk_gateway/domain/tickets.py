@@ -75,6 +75,15 @@ class Rating(BaseModel):
     published: bool = False
 
 
+class Thread(BaseModel):
+    """InfraManager's notifications about the ticket: the employee's replies answer them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    message_ids: list[str] = Field(default_factory=list)
+    subject: str | None = None
+
+
 class TicketRecord(BaseModel):
     """A document of the `tickets` collection."""
 
@@ -101,14 +110,33 @@ class TicketRecord(BaseModel):
     itsm_number: str | None = None
     history: list[StatusEntry] = Field(default_factory=list)
     rating: Rating = Field(default_factory=Rating)
+    thread: Thread = Field(default_factory=Thread)
+    cancel_requested_at: datetime | None = None
     applied_events: list[AppliedEvent] = Field(default_factory=list)
     version: int = 0
 
     def applied(self, message_id: str) -> AppliedEvent | None:
         return next((e for e in self.applied_events if e.id == message_id), None)
 
+    @property
+    def cancellable(self) -> bool:
+        """Open, and not withdrawn already: the employee may still withdraw it."""
+        finished = self.status in (
+            TicketStatus.RESOLVED,  # done: «Нет, не решена» reopens it instead
+            TicketStatus.CLOSED,
+            TicketStatus.REJECTED,
+            TicketStatus.CANCELLED,
+        )
+        emailed = self.email_state is EmailState.SENT  # else InfraManager has nothing to cancel
+        return emailed and not finished and self.cancel_requested_at is None
+
     def status_key(self) -> str:
         """Locale key of the status the user sees."""
+        if self.cancel_requested_at is not None:
+            # Until InfraManager confirms (rejected/cancelled or closed), the request is news.
+            if self.status in (TicketStatus.REJECTED, TicketStatus.CANCELLED, TicketStatus.CLOSED):
+                return "status-cancelled"
+            return "status-cancel-requested"
         if self.status is not None:
             return f"status-{self.status.value.replace('_', '-')}"
         return {

@@ -6,6 +6,7 @@ from aiogram import Router
 
 from helpdesk_gateway.handlers import (
     common,
+    conversation,
     errors,
     fallback,
     membership,
@@ -30,6 +31,7 @@ def build_router(i18n: I18n) -> Router:
         new_ticket.router(i18n),
         photos.router(i18n),
         rating.router(i18n),
+        conversation.router(i18n),  # comments and replies about filed tickets
         fallback.router(i18n),  # last: whatever nothing else took
     )
     return root

@@ -12,6 +12,7 @@ from helpdesk_gateway.callbacks import TicketsAction, TicketsCb
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.i18n import I18n, Texts
 from helpdesk_gateway.keyboards import tickets as keyboards
+from helpdesk_gateway.keyboards.conversation import ticket_actions
 from helpdesk_gateway.views import ticket_detail_text, ticket_list_text
 
 
@@ -55,7 +56,7 @@ def router(i18n: I18n) -> Router:
         await query.answer()
         await query.message.edit_text(
             ticket_detail_text(t, ticket, ctx.catalogue.current, ctx.timezone),
-            reply_markup=keyboards.back_to_list(t),
+            reply_markup=ticket_actions(t, ticket),
         )
 
     @r.callback_query(TicketsCb.filter(F.action == TicketsAction.LIST))

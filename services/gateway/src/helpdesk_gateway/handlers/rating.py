@@ -19,6 +19,7 @@ from helpdesk_gateway.domain.drafts import RatingData
 from helpdesk_gateway.domain.tickets import RATABLE
 from helpdesk_gateway.i18n import I18n, Texts
 from helpdesk_gateway.keyboards import menu
+from helpdesk_gateway.keyboards.conversation import with_reopen
 from helpdesk_gateway.keyboards.tickets import no_comment
 from helpdesk_gateway.states import Rating
 from helpdesk_gateway.views import stars_text
@@ -83,8 +84,11 @@ def router(i18n: I18n) -> Router:
             return
         await state.set_state(Rating.comment)
         await state.update_data(rating=RatingData(ticket_id=ticket.id).model_dump())
+        markup = no_comment(t, ticket.id)
+        if callback_data.stars <= 2:
+            markup = with_reopen(t, markup, ticket.id)
         prompt = await bot.send_message(
-            query.from_user.id, t("rating-ask-comment"), reply_markup=no_comment(t, ticket.id)
+            query.from_user.id, t("rating-ask-comment"), reply_markup=markup
         )
         pending = RatingData(ticket_id=ticket.id, prompt_message_id=prompt.message_id)
         await state.update_data(rating=pending.model_dump())

@@ -10,7 +10,7 @@ from bson import ObjectId
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import CorruptGridFile, NoFile
 from helpdesk_contracts.photos import PHOTO_BUCKET
-from helpdesk_contracts.ticket.v1 import Attachment
+from helpdesk_contracts.ticket.v1 import Attachment, ConversationFile
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
@@ -49,3 +49,28 @@ class AttachmentReader:
         if hashlib.sha256(data).hexdigest() != attachment.sha256:
             return OmittedAttachment(attachment, "damaged", len(data))
         return AttachmentFile(attachment, data)
+
+    async def load_files(
+        self, files: Sequence[ConversationFile]
+    ) -> list[tuple[ConversationFile, bytes | None]]:
+        """Files of an employee's comment; None for one that is missing, damaged or too large."""
+        loaded: list[tuple[ConversationFile, bytes | None]] = []
+        try:
+            for file in files:
+                loaded.append((file, await self._read_file(file)))
+        except PyMongoError as exc:
+            raise StorageUnavailableError(f"GridFS: {type(exc).__name__}") from exc
+        return loaded
+
+    async def _read_file(self, file: ConversationFile) -> bytes | None:
+        try:
+            stream = await self.bucket.open_download_stream(ObjectId(file.file_id))
+        except NoFile:
+            return None
+        if stream.length > self.max_bytes:
+            return None
+        try:
+            data = await stream.read()
+        except CorruptGridFile:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == file.sha256 else None

@@ -1,0 +1,301 @@
+"""Talking about a filed ticket: «Ответить» / «Добавить комментарий» or a Telegram reply to any
+bot message that names the ticket (a comment), «Проблема решена?» (rating or reopen), and
+«Отменить заявку». Each goes out as a SendTicketReply."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from helpdesk_contracts.ticket.v1 import MAX_CONVERSATION_TEXT, ReplyKind
+
+from helpdesk_gateway import conversation, ratings
+from helpdesk_gateway.adapters.users import GatewayUser
+from helpdesk_gateway.bot.middlewares import RequireAuthorized
+from helpdesk_gateway.callbacks import ConversationAction, ConversationCb
+from helpdesk_gateway.comment_files import FileRefusedError, take_file
+from helpdesk_gateway.context import GatewayContext
+from helpdesk_gateway.domain.tickets import RATABLE, EmailState, TicketRecord
+from helpdesk_gateway.i18n import I18n, Texts
+from helpdesk_gateway.keyboards import menu
+from helpdesk_gateway.keyboards.conversation import cancel_input, confirm_cancel
+from helpdesk_gateway.keyboards.tickets import stars
+from helpdesk_gateway.states import Conversation, Rating
+from helpdesk_gateway.views import ticket_label
+
+_REFERENCE = re.compile(r"\bTG-[0-9A-Z]{6}\b")
+DATA_KEY = "conversation"
+
+
+def referenced(message: Message) -> str | None:
+    """The one ticket reference in the bot message being replied to, if exactly one."""
+    original = message.reply_to_message
+    if original is None or original.from_user is None or not original.from_user.is_bot:
+        return None
+    found = set(_REFERENCE.findall(original.text or original.caption or ""))
+    return found.pop() if len(found) == 1 else None
+
+
+async def _deliver(
+    message: Message,
+    t: Texts,
+    ctx: GatewayContext,
+    user: GatewayUser,
+    ticket: TicketRecord,
+    bot: Bot,
+    purpose: ReplyKind = ReplyKind.COMMENT,
+) -> bool:
+    """Send the message (text, or a photo or document with its caption) as a comment, or with
+    a reopen request; False (and the reason told) when it cannot go."""
+    text = (message.text or message.caption or "").strip()
+    has_file = bool(message.photo or message.document)
+    if not text and not has_file:
+        await message.answer(t("conversation-text-only"))
+        return False
+    if len(text) > MAX_CONVERSATION_TEXT:
+        await message.answer(t("conversation-too-long", max=MAX_CONVERSATION_TEXT))
+        return False
+    if ticket.email_state is not EmailState.SENT:
+        await message.answer(t("conversation-not-emailed", ticket=ticket_label(t, ticket)))
+        return False
+    files = []
+    if has_file:
+        try:
+            file = await take_file(ctx, bot, message, t, ticket.id)
+        except FileRefusedError as exc:
+            await message.answer(str(exc))
+            return False
+        files = [file] if file is not None else []
+    await conversation.send_reply(ctx, ticket, user, purpose, text, files)
+    queued = "reopen-queued" if purpose is ReplyKind.REOPEN else "conversation-comment-queued"
+    await message.answer(t(queued, ticket=ticket_label(t, ticket)), reply_markup=menu.main_menu(t))
+    return True
+
+
+async def _leave(state: FSMContext) -> None:
+    """Out of the conversation states, leaving any other FSM data as it was."""
+    await state.set_state(None)
+    await state.update_data({DATA_KEY: None})
+
+
+def router(i18n: I18n) -> Router:
+    del i18n
+    r = Router(name="conversation")
+    r.message.middleware(RequireAuthorized())
+    r.callback_query.middleware(RequireAuthorized())
+
+    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.COMMENT))
+    async def start_comment(
+        query: CallbackQuery,
+        callback_data: ConversationCb,
+        state: FSMContext,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+    ) -> None:
+        """«Ответить» / «Добавить комментарий»: the next message is the comment."""
+        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
+        if ticket is None or not isinstance(query.message, Message):
+            await query.answer(t("button-stale"))
+            return
+        current = await state.get_state()
+        if current is not None and current != Conversation.comment.state:
+            # A draft or a rating comment is open: finishing it first keeps it intact.
+            await query.answer(t("conversation-busy"), show_alert=True)
+            return
+        await query.answer()
+        await state.set_state(Conversation.comment)
+        await state.update_data({DATA_KEY: ticket.id})
+        await query.message.answer(
+            t("conversation-ask-comment", ticket=ticket_label(t, ticket)),
+            reply_markup=cancel_input(t, ticket.id),
+        )
+
+    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.ABANDON))
+    async def abandon(
+        query: CallbackQuery, state: FSMContext, t: Texts, ctx: GatewayContext
+    ) -> None:
+        """«Не отправлять» under a prompt, «Нет, оставить» under the cancel question."""
+        del ctx
+        if await state.get_state() in (Conversation.comment.state, Conversation.reopen.state):
+            await _leave(state)
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+            await query.message.answer(t("conversation-abandoned"), reply_markup=menu.main_menu(t))
+
+    @r.message(Conversation.comment)
+    async def comment(
+        message: Message,
+        state: FSMContext,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+        bot: Bot,
+    ) -> None:
+        """The comment the employee was asked for."""
+        ticket_id = (await state.get_data()).get(DATA_KEY)
+        ticket = (
+            await ctx.tickets.of_user(ticket_id, user.telegram_user_id)
+            if isinstance(ticket_id, str)
+            else None
+        )
+        if ticket is None:
+            await state.set_state(None)
+            await message.answer(t("ticket-not-found"), reply_markup=menu.main_menu(t))
+            return
+        if await _deliver(message, t, ctx, user, ticket, bot):
+            await _leave(state)
+
+    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.SOLVED))
+    async def solved(
+        query: CallbackQuery,
+        callback_data: ConversationCb,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+    ) -> None:
+        """«Да» to «Проблема решена?»: the rating question, unless rated already."""
+        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
+        if ticket is None or not isinstance(query.message, Message):
+            await query.answer(t("button-stale"))
+            return
+        await query.answer()
+        await query.message.edit_reply_markup(reply_markup=None)
+        if ticket.rating.value is None and ticket.status in RATABLE:
+            await query.message.answer(
+                t("solved-rate", ticket=ticket_label(t, ticket)), reply_markup=stars(t, ticket.id)
+            )
+        else:
+            await query.message.answer(t("solved-thanks"), reply_markup=menu.main_menu(t))
+
+    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.REOPEN))
+    async def not_solved(
+        query: CallbackQuery,
+        callback_data: ConversationCb,
+        state: FSMContext,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+    ) -> None:
+        """«Нет, не решена» (after a resolution or a low rating): ask what is still wrong."""
+        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
+        if ticket is None or not isinstance(query.message, Message):
+            await query.answer(t("button-stale"))
+            return
+        if ticket.status not in RATABLE:
+            await query.answer(
+                t("reopen-not-resolved", ticket=ticket_label(t, ticket)), show_alert=True
+            )
+            return
+        current = await state.get_state()
+        if current == Rating.comment.state:
+            # The low rating goes out without a comment; what is wrong goes to the reopen.
+            await ratings.finish(ctx, ticket.id, None)
+        elif current is not None and current not in (
+            Conversation.comment.state,
+            Conversation.reopen.state,
+        ):
+            await query.answer(t("conversation-busy"), show_alert=True)
+            return
+        await query.answer()
+        await query.message.edit_reply_markup(reply_markup=None)
+        await state.set_state(Conversation.reopen)
+        await state.update_data({DATA_KEY: ticket.id})
+        await query.message.answer(
+            t("reopen-ask", ticket=ticket_label(t, ticket)),
+            reply_markup=cancel_input(t, ticket.id),
+        )
+
+    @r.message(Conversation.reopen)
+    async def reopen_reason(
+        message: Message,
+        state: FSMContext,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+        bot: Bot,
+    ) -> None:
+        """What is still wrong: a reopen request in the ticket's thread."""
+        ticket_id = (await state.get_data()).get(DATA_KEY)
+        ticket = (
+            await ctx.tickets.of_user(ticket_id, user.telegram_user_id)
+            if isinstance(ticket_id, str)
+            else None
+        )
+        if ticket is None:
+            await _leave(state)
+            await message.answer(t("ticket-not-found"), reply_markup=menu.main_menu(t))
+            return
+        if await _deliver(message, t, ctx, user, ticket, bot, ReplyKind.REOPEN):
+            await _leave(state)
+
+    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.CANCEL))
+    async def ask_cancel(
+        query: CallbackQuery,
+        callback_data: ConversationCb,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+    ) -> None:
+        """«Отменить заявку» under its details: asked once more, it cannot be undone."""
+        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
+        if ticket is None or not isinstance(query.message, Message):
+            await query.answer(t("button-stale"))
+            return
+        if not ticket.cancellable:
+            await query.answer(
+                t("cancel-not-possible", ticket=ticket_label(t, ticket)), show_alert=True
+            )
+            return
+        await query.answer()
+        await query.message.answer(
+            t("cancel-ask", ticket=ticket_label(t, ticket)),
+            reply_markup=confirm_cancel(t, ticket.id),
+        )
+
+    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.CANCEL_CONFIRM))
+    async def cancel(
+        query: CallbackQuery,
+        callback_data: ConversationCb,
+        t: Texts,
+        ctx: GatewayContext,
+        user: GatewayUser,
+    ) -> None:
+        """«Да, отменить»: a cancellation email goes into the ticket's thread."""
+        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
+        if ticket is None or not isinstance(query.message, Message):
+            await query.answer(t("button-stale"))
+            return
+        if not ticket.cancellable:
+            await query.answer(
+                t("cancel-not-possible", ticket=ticket_label(t, ticket)), show_alert=True
+            )
+            return
+        await query.answer()
+        await query.message.edit_reply_markup(reply_markup=None)
+        await conversation.send_reply(ctx, ticket, user, ReplyKind.CANCEL, "", [])
+        await query.message.answer(
+            t("cancel-queued", ticket=ticket_label(t, ticket)), reply_markup=menu.main_menu(t)
+        )
+
+    @r.message(StateFilter(None), F.reply_to_message)
+    async def reply(
+        message: Message, t: Texts, ctx: GatewayContext, user: GatewayUser, bot: Bot
+    ) -> None:
+        """A Telegram reply to a bot message about a ticket: a comment on that ticket."""
+        reference = referenced(message)
+        ticket = (
+            await conversation.ticket_by_reference(ctx, reference, user.telegram_user_id)
+            if reference
+            else None
+        )
+        if ticket is None:
+            await message.answer(t("conversation-reply-no-ticket"), reply_markup=menu.main_menu(t))
+            return
+        await _deliver(message, t, ctx, user, ticket, bot)
+
+    return r
