@@ -219,7 +219,9 @@ def test_employee_and_engineer_in_the_browser(
     categories = page.bot_message(T("wizard-choose-category"))
     page.assert_newest_in_view()
     page.press(categories, "Принтеры и МФУ")
-    page.press(page.bot_message(lambda t: "что случилось" in t), "Не печатает")
+    page.press(
+        page.bot_message(T("wizard-choose-subcategory", category="Принтеры и МФУ")), "Не печатает"
+    )
     page.bot_message(lambda text: text.startswith(T("wizard-ask-description").split("(")[0][:30]))
     description = "Принтер в 301 не печатает, мигает красная лампа"
     page.type(description)
@@ -295,6 +297,14 @@ def test_employee_and_engineer_in_the_browser(
     page.shot("03-engineer-question")
     page.until(lambda: page.ticket_status() == "waiting" or None, "status waiting")
 
+    # The employee answers the question: «Ответить», one message, and it leaves as an email in
+    # the ticket's thread (the bot says so only once the mailer has sent it).
+    page.press(asked, T("button-answer"))
+    page.bot_message(T("conversation-ask-comment", ticket=label))
+    page.type("По сети, кабинет 301")
+    page.bot_message(T("conversation-comment-sent", ticket=label))
+    page.assert_newest_in_view()
+
     # A comment with a file: InfraManager's notification carries it.
     page.engineer("comment", "Заказали картридж", file=picture(tmp_path / "акт.jpg", (9, 9, 9)))
     page.until(
@@ -309,8 +319,11 @@ def test_employee_and_engineer_in_the_browser(
     assert "Заменили картридж" in resolved.text
     page.until(lambda: page.ticket_status() == "resolved" or None, "status resolved")
 
-    # The rating, then an old button: its answer shows as a toast and nothing is repeated.
-    page.press(resolved, T("button-stars", stars=5))
+    # «Проблема решена?» -> «Да» -> the rating, then an old button: its answer shows as a toast
+    # and nothing is repeated.
+    page.press(resolved, T("button-solved-yes"))
+    rate = page.bot_message(T("solved-rate", ticket=label))
+    page.press(rate, T("button-stars", stars=5))
     page.bot_message(T("rating-ask-comment"))
     page.type("Быстро и вежливо")
     page.bot_message(T("rating-thanks"))
