@@ -171,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             SandboxConfig(
                 workdir=workdir / "sandbox",
                 mongo_url=mongo_url,
+                imsim_questions=False,  # the scripted employees never answer a question
                 webchat=False,
                 service_env={"gateway": gateway_env},
                 start_timeout=180.0,

@@ -381,6 +381,7 @@ def smoke(engine: Engine, images: dict[str, str], workdir: Path) -> str:
         workdir=workdir / "servers",
         services=(),  # the services are the containers below
         webchat=False,
+        imsim_questions=False,
         pace=0.5,
         inbox_poll_seconds=1.0,
         helpdesk_address=helpdesk_address,

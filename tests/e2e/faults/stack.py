@@ -112,6 +112,7 @@ class FaultStack:
             workdir=workdir,
             pace=pace,
             inbox_poll_seconds=0.5,
+            imsim_questions=False,  # the scripted employees never answer a question
             webchat=False,
             mongo_url=None,
             mongo_sqlite=mongo_sqlite,

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from helpdesk_contracts.ticket.v1 import TicketStatus
 from helpdesk_inbox.parse import parse_message
 from helpdesk_inbox.rules import load_rules
-from helpdesk_sandbox.console import ConsoleSimulator, create_app
+from helpdesk_sandbox.console import ConsoleSimulator, create_app, parse_args
 from helpdesk_sandbox.engineer import (
     Action,
     ActionError,
@@ -222,3 +222,10 @@ async def test_the_console_api_shows_the_email_and_acts(
 
     assert (await client.post("/mode", json={"mode": "sometimes"})).status == 400
     assert (await (await client.post("/mode", json={"mode": "auto"})).json()) == {"mode": "auto"}
+
+
+def test_questions_can_be_turned_off_for_scripted_employees(tmp_path: Path) -> None:
+    base = ["--spool", str(tmp_path / "spool"), "--maildir", str(tmp_path / "maildir")]
+    asking, _, _ = parse_args(base)
+    silent, _, _ = parse_args([*base, "--no-questions"])
+    assert (asking.questions, silent.questions) == (True, False)

@@ -461,6 +461,12 @@ def parse_args(argv: Sequence[str]) -> tuple[SimConfig, Mode, int]:
     parser.add_argument("--journal", type=Path, default=None)
     parser.add_argument("--mode", choices=MODES, default="auto")
     parser.add_argument("--port", type=int, default=0, help="the console API's port (0: any)")
+    parser.add_argument(
+        "--no-questions",
+        dest="questions",
+        action="store_false",
+        help="never ask the employee a question (scripted employees do not answer one)",
+    )
     args = parser.parse_args(argv)
     config = SimConfig(
         spool=args.spool,
@@ -470,6 +476,7 @@ def parse_args(argv: Sequence[str]) -> tuple[SimConfig, Mode, int]:
         helpdesk_address=args.helpdesk_address,
         first_number=args.first_number,
         journal=args.journal,
+        questions=args.questions,
     )
     return config, args.mode, args.port
 

@@ -74,6 +74,9 @@ class SandboxConfig:
     imsim: bool = True
     imsim_mode: str = "auto"
     """auto: the simulator answers each ticket by itself; manual: only the console's engineer."""
+    imsim_questions: bool = True
+    """In auto mode every fourth ticket waits for the employee's answer to a question; off for
+    scripted employees (fault tests, benchmark, image smoke), which never answer one."""
     webchat: bool = True
     webchat_port: int = 0
     """0: a free port."""
@@ -505,6 +508,7 @@ class Sandbox:
                     "--helpdesk-address", self.config.helpdesk_address,
                     "--first-number", self.config.first_ticket_number,
                     "--journal", self.workdir / "imsim.journal",
+                    *(() if self.config.imsim_questions else ("--no-questions",)),
                 ),
                 self.workdir,
                 ready="imsim: watching",
