@@ -97,10 +97,10 @@ def router(i18n: I18n) -> Router:
         user: GatewayUser,
     ) -> None:
         """«Ответить» / «Добавить комментарий»: the next message is the comment."""
-        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
-        if ticket is None or not isinstance(query.message, Message):
-            await query.answer(t("button-stale"))
+        owned = await _owned_ticket(query, callback_data, t, ctx, user)
+        if owned is None:
             return
+        ticket, shown = owned
         current = await state.get_state()
         if current is not None and current != Conversation.comment.state:
             # A draft or a rating comment is open: finishing it first keeps it intact.
@@ -109,7 +109,7 @@ def router(i18n: I18n) -> Router:
         await query.answer()
         await state.set_state(Conversation.comment)
         await state.update_data({DATA_KEY: ticket.id})
-        await query.message.answer(
+        await shown.answer(
             t("conversation-ask-comment", ticket=ticket_label(t, ticket)),
             reply_markup=cancel_input(t, ticket.id),
         )
@@ -159,18 +159,18 @@ def router(i18n: I18n) -> Router:
         user: GatewayUser,
     ) -> None:
         """«Да» to «Проблема решена?»: the rating question, unless rated already."""
-        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
-        if ticket is None or not isinstance(query.message, Message):
-            await query.answer(t("button-stale"))
+        owned = await _owned_ticket(query, callback_data, t, ctx, user)
+        if owned is None:
             return
+        ticket, shown = owned
         await query.answer()
-        await query.message.edit_reply_markup(reply_markup=None)
+        await shown.edit_reply_markup(reply_markup=None)
         if ticket.rating.value is None and ticket.status in RATABLE:
-            await query.message.answer(
+            await shown.answer(
                 t("solved-rate", ticket=ticket_label(t, ticket)), reply_markup=stars(t, ticket.id)
             )
         else:
-            await query.message.answer(t("solved-thanks"), reply_markup=menu.main_menu(t))
+            await shown.answer(t("solved-thanks"), reply_markup=menu.main_menu(t))
 
     @r.callback_query(ConversationCb.filter(F.action == ConversationAction.REOPEN))
     async def not_solved(
@@ -182,10 +182,10 @@ def router(i18n: I18n) -> Router:
         user: GatewayUser,
     ) -> None:
         """«Нет, не решена» (after a resolution or a low rating): ask what is still wrong."""
-        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
-        if ticket is None or not isinstance(query.message, Message):
-            await query.answer(t("button-stale"))
+        owned = await _owned_ticket(query, callback_data, t, ctx, user)
+        if owned is None:
             return
+        ticket, shown = owned
         if ticket.status not in RATABLE:
             await query.answer(
                 t("reopen-not-resolved", ticket=ticket_label(t, ticket)), show_alert=True
@@ -202,10 +202,10 @@ def router(i18n: I18n) -> Router:
             await query.answer(t("conversation-busy"), show_alert=True)
             return
         await query.answer()
-        await query.message.edit_reply_markup(reply_markup=None)
+        await shown.edit_reply_markup(reply_markup=None)
         await state.set_state(Conversation.reopen)
         await state.update_data({DATA_KEY: ticket.id})
-        await query.message.answer(
+        await shown.answer(
             t("reopen-ask", ticket=ticket_label(t, ticket)),
             reply_markup=cancel_input(t, ticket.id),
         )
@@ -242,17 +242,14 @@ def router(i18n: I18n) -> Router:
         user: GatewayUser,
     ) -> None:
         """«Отменить заявку» under its details: asked once more, it cannot be undone."""
-        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
-        if ticket is None or not isinstance(query.message, Message):
-            await query.answer(t("button-stale"))
+        owned = await _owned_ticket(query, callback_data, t, ctx, user)
+        if owned is None:
             return
-        if not ticket.cancellable:
-            await query.answer(
-                t("cancel-not-possible", ticket=ticket_label(t, ticket)), show_alert=True
-            )
+        ticket, shown = owned
+        if not await _cancellable(query, t, ticket):
             return
         await query.answer()
-        await query.message.answer(
+        await shown.answer(
             t("cancel-ask", ticket=ticket_label(t, ticket)),
             reply_markup=confirm_cancel(t, ticket.id),
         )
@@ -266,19 +263,16 @@ def router(i18n: I18n) -> Router:
         user: GatewayUser,
     ) -> None:
         """«Да, отменить»: a cancellation email goes into the ticket's thread."""
-        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
-        if ticket is None or not isinstance(query.message, Message):
-            await query.answer(t("button-stale"))
+        owned = await _owned_ticket(query, callback_data, t, ctx, user)
+        if owned is None:
             return
-        if not ticket.cancellable:
-            await query.answer(
-                t("cancel-not-possible", ticket=ticket_label(t, ticket)), show_alert=True
-            )
+        ticket, shown = owned
+        if not await _cancellable(query, t, ticket):
             return
         await query.answer()
-        await query.message.edit_reply_markup(reply_markup=None)
+        await shown.edit_reply_markup(reply_markup=None)
         await conversation.send_reply(ctx, ticket, user, ReplyKind.CANCEL, "", [])
-        await query.message.answer(
+        await shown.answer(
             t("cancel-queued", ticket=ticket_label(t, ticket)), reply_markup=menu.main_menu(t)
         )
 
@@ -299,3 +293,27 @@ def router(i18n: I18n) -> Router:
         await _deliver(message, t, ctx, user, ticket, bot)
 
     return r
+
+
+async def _owned_ticket(
+    query: CallbackQuery,
+    callback_data: ConversationCb,
+    t: Texts,
+    ctx: GatewayContext,
+    user: GatewayUser,
+) -> tuple[TicketRecord, Message] | None:
+    """The presser's own ticket the button names and the message it sits on; otherwise the
+    press is answered as a stale button and None is returned."""
+    ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
+    if ticket is None or not isinstance(query.message, Message):
+        await query.answer(t("button-stale"))
+        return None
+    return ticket, query.message
+
+
+async def _cancellable(query: CallbackQuery, t: Texts, ticket: TicketRecord) -> bool:
+    """Whether the ticket can still be withdrawn; if not, the press is answered with why."""
+    if ticket.cancellable:
+        return True
+    await query.answer(t("cancel-not-possible", ticket=ticket_label(t, ticket)), show_alert=True)
+    return False
