@@ -55,7 +55,7 @@ class UnmatchedMail:
     ticket_id: str | None
 
     def bounded(self) -> UnmatchedMail:
-        """Every field cut to its limit (the mailbox and UIDL are the record's key: kept)."""
+        """The fields cut to their limits; the mailbox and UIDL (the record's key) stay whole."""
         # Every field is bounded, so the document stays far below MongoDB's 16 MB limit: one
         # mail whose record could not be written would stop every poll at that mail.
         return replace(
@@ -94,6 +94,7 @@ class QuarantineStore:
         await self.collection.create_index([(f"outbox.{SOURCE_FIELD}", ASCENDING)], sparse=True)
 
     async def put(self, mail: UnmatchedMail, *, source: str, now: datetime) -> Quarantined:
+        """Record the mail; the first time, its InboxMessageUnmatched joins the record's outbox."""
         new_id = ObjectId()
         mail = mail.bounded()
         event = InboxMessageUnmatched(
