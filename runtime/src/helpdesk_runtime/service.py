@@ -123,7 +123,6 @@ def create_service_app(
     """
     for router in routers:
         runtime.broker.include_router(router)
-    log = runtime.log
     ops: OpsServer | None = None
     if runtime.infra.http_port:
         ops = OpsServer(
@@ -132,77 +131,109 @@ def create_service_app(
             metrics=runtime.metrics,
             checks=_readiness_checks(runtime),
         )
+    lifecycle = _Lifecycle(runtime, ops, setup, teardown)
+    return FastStream(
+        runtime.broker,
+        logger=logging.getLogger(f"helpdesk.{runtime.service}.app"),
+        on_startup=[lifecycle.on_startup],
+        after_startup=[lifecycle.after_startup],
+        on_shutdown=[lifecycle.on_shutdown],
+        after_shutdown=[lifecycle.after_shutdown],
+    )
 
-    async def on_startup() -> None:
-        if ops is not None:
-            await ops.start()  # /health answers while the rest is still starting
+
+@dataclass
+class _Lifecycle:
+    """The four FastStream hooks of one service, in the order FastStream calls them."""
+
+    runtime: ServiceRuntime
+    ops: OpsServer | None
+    setup: Callable[[], Awaitable[None]] | None
+    teardown: Callable[[], Awaitable[None]] | None
+
+    @property
+    def log(self) -> logging.Logger:
+        return self.runtime.log
+
+    async def on_startup(self) -> None:
+        if self.ops is not None:
+            await self.ops.start()  # /health answers while the rest is still starting
         try:
-            await ping(runtime.mongo)
+            await ping(self.runtime.mongo)
         except Exception as exc:
-            log.error("MongoDB does not answer: %s", type(exc).__name__)
+            self.log.error("MongoDB does not answer: %s", type(exc).__name__)
             raise
-        await runtime.broker.connect()
+        await self.runtime.broker.connect()
+        await self._declare_topology()
+        await self._prepare_admin_commands()
+        if self.setup is not None:
+            await self.setup()
+
+    async def after_startup(self) -> None:
+        runtime = self.runtime
+        runtime._tasks = [
+            asyncio.create_task(_guard(job, self.log), name=f"{runtime.service}:{job.__name__}")
+            for job in runtime.jobs
+        ]
+        self.log.info("started", extra={"jobs": [job.__name__ for job in runtime.jobs]})
+
+    async def on_shutdown(self) -> None:
+        self.log.info("stopping")
+        await self._stop_consumers()
+        await self._run_stoppers()
+        await self._cancel_jobs()
+
+    async def after_shutdown(self) -> None:
+        if self.teardown is not None:
+            await self.teardown()
+        await self.runtime.mongo.close()
+        if self.ops is not None:
+            await self.ops.stop()
+        self.log.info("stopped")
+
+    async def _declare_topology(self) -> None:
+        runtime = self.runtime
         own = runtime.infra.declare_topology == "own" and runtime.service in topology.CONSUMERS
         await declare_topology(
             runtime.broker, only=cast(topology.Consumer, runtime.service) if own else None
         )
-        if _takes_admin_commands(runtime) and isinstance(runtime.guard.nonces, NonceStore):
-            await runtime.guard.nonces.ensure_indexes()
-            if not runtime.guard.public_keys:
-                log.warning(
+
+    async def _prepare_admin_commands(self) -> None:
+        guard = self.runtime.guard
+        if _takes_admin_commands(self.runtime) and isinstance(guard.nonces, NonceStore):
+            await guard.nonces.ensure_indexes()
+            if not guard.public_keys:
+                self.log.warning(
                     "HELPDESK_ADMIN_PUBLIC_KEYS is empty: every admin command will be rejected"
                 )
-        if setup is not None:
-            await setup()
 
-    async def after_startup() -> None:
-        runtime._tasks = [
-            asyncio.create_task(_guard(job, log), name=f"{runtime.service}:{job.__name__}")
-            for job in runtime.jobs
-        ]
-        log.info("started", extra={"jobs": [job.__name__ for job in runtime.jobs]})
-
-    async def on_shutdown() -> None:
-        log.info("stopping")
-        timeout = runtime.infra.graceful_timeout_seconds
+    async def _stop_consumers(self) -> None:
         # Subscriber.stop waits for in-flight handlers; broker.stop() later finds them stopped.
         stopped = await asyncio.gather(
-            *(sub.stop() for sub in runtime.broker.subscribers), return_exceptions=True
+            *(sub.stop() for sub in self.runtime.broker.subscribers), return_exceptions=True
         )
         for error in stopped:
             if isinstance(error, Exception):
-                log.error("a consumer did not stop cleanly: %r", error)
-        for stop in runtime.stoppers:
+                self.log.error("a consumer did not stop cleanly: %r", error)
+
+    async def _run_stoppers(self) -> None:
+        timeout = self.runtime.infra.graceful_timeout_seconds
+        for stop in self.runtime.stoppers:
             try:
                 async with asyncio.timeout(timeout):
                     await stop()
             except TimeoutError:
-                log.warning("%s did not finish within %.0f s", _name(stop), timeout)
+                self.log.warning("%s did not finish within %.0f s", _name(stop), timeout)
             except Exception:
-                log.exception("graceful stop of %s failed", _name(stop))
-        for task in runtime._tasks:
+                self.log.exception("graceful stop of %s failed", _name(stop))
+
+    async def _cancel_jobs(self) -> None:
+        for task in self.runtime._tasks:
             task.cancel()
-        for task in runtime._tasks:
+        for task in self.runtime._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        runtime._tasks = []
-
-    async def after_shutdown() -> None:
-        if teardown is not None:
-            await teardown()
-        await runtime.mongo.close()
-        if ops is not None:
-            await ops.stop()
-        log.info("stopped")
-
-    return FastStream(
-        runtime.broker,
-        logger=logging.getLogger(f"helpdesk.{runtime.service}.app"),
-        on_startup=[on_startup],
-        after_startup=[after_startup],
-        on_shutdown=[on_shutdown],
-        after_shutdown=[after_shutdown],
-    )
+        self.runtime._tasks = []
 
 
 def _takes_admin_commands(runtime: ServiceRuntime) -> bool:

@@ -100,10 +100,24 @@ class SignIn:
     # -- RequestCode ---------------------------------------------------------------------------
 
     async def request_code(self, command: RequestCode) -> None:
+        if await self._handled_before(command):
+            return
+        email = await self._acceptable_email(command)
+        if email is None:
+            return
+        key = email_key(email)
+        now = self.clock()
+        if await self._over_limits(command, key, now):
+            return
+        await self._answer_for(command, email, key, now)
+
+    async def _handled_before(self, command: RequestCode) -> bool:
+        """True if this request was answered before (its answer is left to the relay) or its
+        code went out before a crash (only the bookkeeping is done now)."""
         request_id = str(command.message_id)
         if await self.store.attempt(request_id) is not None:
             self.notify()  # answered before: the relay sends whatever is still pending
-            return
+            return True
         current = await self.store.code(command.telegram_user_id)
         if (
             current is not None
@@ -112,29 +126,33 @@ class SignIn:
         ):
             # Crashed after the code went out: only the bookkeeping is missing.
             await self._count_issued(command, current["email_key"], current["created_at"])
-            return
+            return True
         # A "pending" code of this very request means a crash before its email was confirmed:
-        # it is issued afresh below (that code never left).
+        # it is issued afresh (that code never left).
+        return False
 
+    async def _acceptable_email(self, command: RequestCode) -> str | None:
+        """The normalised address, or None once the request was refused for what it names."""
         email = normalise_email(command.email)
         if email is None:
             await self._refuse(command, RejectReason.INVALID_EMAIL)
-            return
+            return None
         if not domain_allowed(email, self.policy.allowed_domains):
             await self._refuse(command, RejectReason.DOMAIN_NOT_ALLOWED)
-            return
+            return None
         user = await self.store.user(command.telegram_user_id)
         if user is not None and user.get("blocked"):
             await self._refuse(command, RejectReason.ACCOUNT_DISABLED)
-            return
+            return None
+        return email
 
-        key = email_key(email)
-        now = self.clock()
+    async def _over_limits(self, command: RequestCode, key: str, now: datetime) -> bool:
+        """True once the request was refused by a lockout or a request limit (and counted)."""
         locked = await self._locked_wait(command.telegram_user_id, key, now)
         if locked is not None:
             await self._refuse(command, RejectReason.TOO_MANY_ATTEMPTS, retry_after=locked[0])
             self.throttled(locked[1])
-            return
+            return True
         user_times, pair_times, email_times = await self.store.issued_since(
             telegram_user_id=command.telegram_user_id, email_key=key, since=now - DAY
         )
@@ -148,8 +166,11 @@ class SignIn:
         if limited is not None:
             await self._refuse(command, limited.reason, retry_after=limited.retry_after_seconds)
             self.throttled(limited.rule)
-            return
+            return True
+        return False
 
+    async def _answer_for(self, command: RequestCode, email: str, key: str, now: datetime) -> None:
+        """A code, a decoy or a refusal, by what the operator and the directory say."""
         protect = self.policy.enumeration_protection
         if await self.store.email_blocked(key):
             # Revoked by an operator: answered like an address disabled in the directory.

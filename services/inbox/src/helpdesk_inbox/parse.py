@@ -11,7 +11,7 @@ import email.parser
 import email.policy
 import email.utils
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -430,23 +430,12 @@ def parse_headers_only(
 
 def _parse(raw: bytes, rules: Rules, *, headers_only: bool, now: datetime | None) -> ParsedMail:
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    fallbacks = rules.fallback_charsets
-    problems: list[str] = [f"mime-defect:{type(d).__name__}" for d in msg.defects]
-    subject, subject_problems = decode_header_value(msg.get("Subject"), fallbacks)
-    sender, sender_problems = decode_header_value(msg.get("From"), fallbacks)
-    date, date_problems = _date(_header(msg, "Date"))
-    if date is not None and now is not None and date > now + FUTURE_TOLERANCE:
-        date, date_problems = None, ["future-date"]
-    problems += subject_problems + sender_problems + date_problems
+    head = _read_head(msg, rules.fallback_charsets, now)
+    subject, problems = head.subject, head.problems
     body = ""
     if not headers_only:
-        body, body_problems = body_text(msg, fallbacks)
+        body, body_problems = _read_body(msg, rules.fallback_charsets)
         problems += body_problems
-        for part in msg.walk():
-            if part is not msg:
-                problems += [f"mime-defect:{type(d).__name__}" for d in part.defects]
-        if not body:
-            problems.append("no-text")
     texts = _split_texts(subject, body, rules)
     matched: dict[str, str] = {}
 
@@ -455,18 +444,9 @@ def _parse(raw: bytes, rules: Rules, *, headers_only: bool, now: datetime | None
     if number_rule:
         matched["number"] = number_rule
 
-    # A reply quotes old notifications (often without "> ") and its subject is the old one:
-    # only its own text counts.
-    is_reply = rules.reply_subject is not None and bool(rules.reply_subject.search(subject))
-    reading = _read_status(texts.own, rules, subject=False)
-    if reading is None and not is_reply:
-        reading = _read_status(texts.subject, rules, subject=True)
-        if reading is not None:
-            reading = _Reading(
-                reading.status, reading.raw, "subject " + reading.how, reading.phrase
-            )
     status: TicketStatus | None = None
     raw_status: str | None = None
+    reading = _find_status(subject, texts, rules)
     if reading is not None:
         status, raw_status = reading.status, reading.raw
         matched["status"] = reading.how
@@ -480,18 +460,14 @@ def _parse(raw: bytes, rules: Rules, *, headers_only: bool, now: datetime | None
 
     message_ids = _ids(_header(msg, "Message-ID"))
     reply_ids = _ids(_header(msg, "In-Reply-To")) + list(reversed(_ids(_header(msg, "References"))))
-    raw_from = [str(v) for v in msg.get_all("From") or ()]
-    auth_results = tuple(
-        _one_line(str(v), 2000) for v in (msg.get_all("Authentication-Results") or ())[:20]
-    )
     return ParsedMail(
         subject=subject,
-        sender=sender,
-        from_addresses=from_addresses(raw_from),
-        auth_results=auth_results,
+        sender=head.sender,
+        from_addresses=from_addresses([str(v) for v in msg.get_all("From") or ()]),
+        auth_results=_auth_results(msg),
         message_id=message_ids[0] if message_ids else None,
         reply_to_ids=_distinct(reply_ids),
-        date=date,
+        date=head.date,
         token=token,
         tokens=tokens,
         number=number,
@@ -505,4 +481,59 @@ def _parse(raw: bytes, rules: Rules, *, headers_only: bool, now: datetime | None
         problems=_distinct(problems),
         size=len(raw),
         text=body,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """The decoded headers a notification is read by, and what was wrong with them."""
+
+    subject: str
+    sender: str
+    date: datetime | None
+    problems: list[str]
+    """The message's own MIME defects first, then the subject's, the sender's and the date's."""
+
+
+def _read_head(msg: Message, fallbacks: Sequence[str], now: datetime | None) -> _Head:
+    problems: list[str] = [f"mime-defect:{type(d).__name__}" for d in msg.defects]
+    subject, subject_problems = decode_header_value(msg.get("Subject"), fallbacks)
+    sender, sender_problems = decode_header_value(msg.get("From"), fallbacks)
+    date, date_problems = _date(_header(msg, "Date"))
+    if date is not None and now is not None and date > now + FUTURE_TOLERANCE:
+        date, date_problems = None, ["future-date"]
+    problems += subject_problems + sender_problems + date_problems
+    return _Head(subject, sender, date, problems)
+
+
+def _read_body(msg: Message, fallbacks: Sequence[str]) -> tuple[str, list[str]]:
+    """The readable text, and the problems of reading it: its own, then the parts' defects."""
+    body, body_problems = body_text(msg, fallbacks)
+    problems = list(body_problems)
+    for part in msg.walk():
+        if part is not msg:
+            problems += [f"mime-defect:{type(d).__name__}" for d in part.defects]
+    if not body:
+        problems.append("no-text")
+    return body, problems
+
+
+def _find_status(subject: str, texts: _Texts, rules: Rules) -> _Reading | None:
+    # A reply quotes old notifications (often without "> ") and its subject is the old one:
+    # only its own text counts.
+    is_reply = rules.reply_subject is not None and bool(rules.reply_subject.search(subject))
+    reading = _read_status(texts.own, rules, subject=False)
+    if reading is None and not is_reply:
+        reading = _read_status(texts.subject, rules, subject=True)
+        if reading is not None:
+            reading = _Reading(
+                reading.status, reading.raw, "subject " + reading.how, reading.phrase
+            )
+    return reading
+
+
+def _auth_results(msg: Message) -> tuple[str, ...]:
+    """The first Authentication-Results headers, each on one line."""
+    return tuple(
+        _one_line(str(v), 2000) for v in (msg.get_all("Authentication-Results") or ())[:20]
     )

@@ -27,7 +27,7 @@ from pymongo.errors import PyMongoError
 
 from helpdesk_inbox.adapters.comments import CommentStore
 from helpdesk_inbox.adapters.links import LinkStore
-from helpdesk_inbox.adapters.quarantine import Quarantined, QuarantineStore
+from helpdesk_inbox.adapters.quarantine import Quarantined, QuarantineStore, UnmatchedMail
 from helpdesk_inbox.changes import Verdict, status_key
 from helpdesk_inbox.conversation import (
     attachments_of,
@@ -344,18 +344,20 @@ class MailProcessor:
         now: datetime,
     ) -> Quarantined:
         return await self.quarantine.put(
-            mailbox=mailbox,
-            uidl=uidl,
-            raw=keep,
-            raw_size=len(raw),
-            headers_only=parsed.headers_only,
-            subject=parsed.subject,
-            sender=parsed.sender,
-            message_id=parsed.message_id,
-            received_at=parsed.date,
-            reason=decision.reason,
-            detail=decision.detail,
-            ticket_id=decision.ticket.ticket_id if decision.ticket else None,
+            UnmatchedMail(
+                mailbox=mailbox,
+                uidl=uidl,
+                raw=keep,
+                raw_size=len(raw),
+                headers_only=parsed.headers_only,
+                subject=parsed.subject,
+                sender=parsed.sender,
+                message_id=parsed.message_id,
+                received_at=parsed.date,
+                reason=decision.reason,
+                detail=decision.detail,
+                ticket_id=decision.ticket.ticket_id if decision.ticket else None,
+            ),
             source=source,
             now=now,
         )

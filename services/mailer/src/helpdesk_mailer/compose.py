@@ -237,6 +237,40 @@ def compose_ticket(
     context["summary"] = _summary(ticket, context, config, tpl)
     subject = _subject(ticket, context, tpl)
 
+    attached, omitted = _select(files, _attachment_budget(files, context, config, tpl))
+    context["attachments"] = [entry for _, entry in attached]
+    context["omitted"] = omitted
+
+    text = sanitize.multi_line(tpl.render(templates.TICKET_TEXT, context))
+    html = tpl.render(templates.TICKET_HTML, context) if config.html else None
+    if not text:
+        raise ComposeError("the ticket body template rendered nothing")
+
+    message = EmailMessage(policy=POLICY)
+    message_id = _set_ticket_headers(message, ticket, subject, config)
+    _set_text_bodies(message, text, html)
+    for file, entry in attached:
+        maintype, _, subtype = file.attachment.content_type.partition("/")
+        message.add_attachment(
+            file.data, maintype=maintype, subtype=subtype, filename=entry["filename"]
+        )
+    _fix_boundaries(message, ticket.ticket_id)
+    return OutgoingEmail(
+        message=message,
+        recipients=config.to + config.cc,
+        message_id=message_id,
+        attachments_sent=len(attached),
+        attachments_omitted=len(omitted),
+    )
+
+
+def _attachment_budget(
+    files: Sequence[LoadedAttachment],
+    context: dict[str, Any],
+    config: ComposeConfig,
+    tpl: Templates,
+) -> int:
+    """The bytes left for photos once the bodies (and headers, with a margin) are counted."""
     # Measure the bodies with every photo listed, the longest they can get, to size the budget.
     draft = {
         **context,
@@ -248,17 +282,13 @@ def compose_ticket(
     body_size = len(tpl.render(templates.TICKET_TEXT, draft).encode())
     if config.html:
         body_size += len(tpl.render(templates.TICKET_HTML, draft).encode())
-    budget = config.message_max_bytes - _encoded_size(body_size) - _SIZE_MARGIN
-    attached, omitted = _select(files, budget)
-    context["attachments"] = [entry for _, entry in attached]
-    context["omitted"] = omitted
+    return config.message_max_bytes - _encoded_size(body_size) - _SIZE_MARGIN
 
-    text = sanitize.multi_line(tpl.render(templates.TICKET_TEXT, context))
-    html = tpl.render(templates.TICKET_HTML, context) if config.html else None
-    if not text:
-        raise ComposeError("the ticket body template rendered nothing")
 
-    message = EmailMessage(policy=POLICY)
+def _set_ticket_headers(
+    message: EmailMessage, ticket: TicketSubmitted, subject: str, config: ComposeConfig
+) -> str:
+    """From the employee or the bot, to InfraManager; returns the Message-ID it set."""
     requester = ticket.requester
     employee = _address(requester.display_name, requester.email)
     bot = _required_address(config.from_name, config.from_address)
@@ -278,20 +308,7 @@ def compose_ticket(
     message["Message-ID"] = message_id
     message["X-Helpdesk-Ticket"] = ticket.reference
     message["X-Helpdesk-Ticket-Id"] = ticket.ticket_id
-    _set_text_bodies(message, text, html)
-    for file, entry in attached:
-        maintype, _, subtype = file.attachment.content_type.partition("/")
-        message.add_attachment(
-            file.data, maintype=maintype, subtype=subtype, filename=entry["filename"]
-        )
-    _fix_boundaries(message, ticket.ticket_id)
-    return OutgoingEmail(
-        message=message,
-        recipients=config.to + config.cc,
-        message_id=message_id,
-        attachments_sent=len(attached),
-        attachments_omitted=len(omitted),
-    )
+    return message_id
 
 
 # --- SendMail ------------------------------------------------------------------------------

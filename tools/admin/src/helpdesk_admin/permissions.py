@@ -158,54 +158,60 @@ def definitions(
     rights = {f"{user_prefix}{c}": SERVICES[c] for c in topology.CONSUMERS}
     rights[operators_user] = OPERATORS
     rights[broker_admin_user] = Permission(configure=".*", write=".*", read=".*")
-    users = list(rights)
     bindings = topology.all_bindings()
     queues: dict[str, dict[str, Any]] = {}
     for binding in bindings:
         queues.setdefault(binding.queue.name, _queue(binding.queue, vhost))
     return {
-        "users": [
-            {
-                "name": user,
-                "password_hash": f"@@{user}@@",
-                "hashing_algorithm": "rabbit_password_hashing_sha256",
-                "tags": ["administrator"] if user == broker_admin_user else [],
-            }
-            for user in users
-        ],
+        "users": [_user(user, administrator=user == broker_admin_user) for user in rights],
         "vhosts": [{"name": vhost}],
-        "permissions": [
-            {
-                "user": user,
-                "vhost": vhost,
-                "configure": right.configure,
-                "write": right.write,
-                "read": right.read,
-            }
-            for user, right in rights.items()
-        ],
+        "permissions": [_permission(user, right, vhost) for user, right in rights.items()],
         "topic_permissions": [
-            {
-                "user": user,
-                "vhost": vhost,
-                "exchange": topic.exchange,
-                "write": topic.write,
-                "read": topic.read,
-            }
+            _topic_permission(user, topic, vhost)
             for user, right in rights.items()
             for topic in right.topics
         ],
         "exchanges": [_exchange(x, vhost) for x in topology.ALL_EXCHANGES],
         "queues": list(queues.values()),
-        "bindings": [
-            {
-                "source": b.exchange.name,
-                "vhost": vhost,
-                "destination": b.queue.name,
-                "destination_type": "queue",
-                "routing_key": b.routing_key,
-                "arguments": {},
-            }
-            for b in bindings
-        ],
+        "bindings": [_binding(b, vhost) for b in bindings],
+    }
+
+
+def _user(user: str, *, administrator: bool) -> dict[str, Any]:
+    return {
+        "name": user,
+        "password_hash": f"@@{user}@@",
+        "hashing_algorithm": "rabbit_password_hashing_sha256",
+        "tags": ["administrator"] if administrator else [],
+    }
+
+
+def _permission(user: str, right: Permission, vhost: str) -> dict[str, Any]:
+    return {
+        "user": user,
+        "vhost": vhost,
+        "configure": right.configure,
+        "write": right.write,
+        "read": right.read,
+    }
+
+
+def _topic_permission(user: str, topic: TopicPermission, vhost: str) -> dict[str, Any]:
+    return {
+        "user": user,
+        "vhost": vhost,
+        "exchange": topic.exchange,
+        "write": topic.write,
+        "read": topic.read,
+    }
+
+
+def _binding(binding: topology.Binding, vhost: str) -> dict[str, Any]:
+    return {
+        "source": binding.exchange.name,
+        "vhost": vhost,
+        "destination": binding.queue.name,
+        "destination_type": "queue",
+        "routing_key": binding.routing_key,
+        "arguments": {},
     }

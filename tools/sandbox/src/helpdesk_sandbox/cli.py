@@ -181,7 +181,21 @@ def run_sandbox(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     become_subreaper()
+    config, data = _sandbox_config(args, token)
+    sandbox = Sandbox(config)
+    print(f"Starting the helpdesk sandbox (logs in {config.workdir}) ...", flush=True)
+    code = _run_until_stopped(sandbox, args, data, stop)
+    left = reap_descendants()
+    if left:
+        shown = ", ".join(f"{p.pid} ({p.command})" for p in left)
+        print(f"Still running: {shown}", file=sys.stderr, flush=True)
+        return 1
+    print("Stopped. Nothing is left running.", flush=True)
+    return code
 
+
+def _sandbox_config(args: argparse.Namespace, token: str | None) -> tuple[SandboxConfig, str]:
+    """The sandbox's configuration from the options, and the banner's line about its data."""
     runs = find_repo_root() / ".sandbox"
     default = runs / KEPT_DIR if args.keep else runs / datetime.now().strftime("%Y%m%d-%H%M%S")
     workdir = (args.workdir or default).resolve()
@@ -200,34 +214,22 @@ def run_sandbox(args: argparse.Namespace) -> int:
         keep_database=args.keep,
         imsim_mode="manual" if args.manual else "auto",
     )
-    sandbox = Sandbox(config)
-    print(f"Starting the helpdesk sandbox (logs in {config.workdir}) ...", flush=True)
+    data = data_line(keep=args.keep, fresh=fresh, workdir=workdir, mongo_url=mongo_url)
+    return config, data
+
+
+def _run_until_stopped(
+    sandbox: Sandbox, args: argparse.Namespace, data: str, stop: threading.Event
+) -> int:
+    """Start, show the banner, report crashes until `stop` is set, then stop: the exit code."""
     code = 0
     try:
         sandbox.start()
-        print(
-            banner(
-                BannerInfo(
-                    webchat_url=sandbox.webchat_url,
-                    people=DEMO_PEOPLE,
-                    pace=config.pace,
-                    workdir=config.workdir,
-                    rabbit_vhost=sandbox.vhost.name,
-                    mongo=f"{sandbox.mongo_url} (database {sandbox.mongo_db})",
-                    real_telegram=sandbox.real_telegram,
-                    data=data_line(
-                        keep=args.keep, fresh=fresh, workdir=workdir, mongo_url=mongo_url
-                    ),
-                    manual=args.manual,
-                    admin_env=" ".join(f"{k}={v}" for k, v in sandbox.admin_env().items()),
-                )
-            ),
-            flush=True,
-        )
+        print(banner(_banner_info(sandbox, args, data)), flush=True)
         reported: set[str] = set()
         while not stop.wait(1.0):
             for name in sorted(set(sandbox.crashed()) - reported):
-                print(f"!! {name} stopped unexpectedly; see {config.workdir}", flush=True)
+                print(f"!! {name} stopped unexpectedly; see {sandbox.config.workdir}", flush=True)
                 reported.add(name)
     except Exception as error:
         print(f"The sandbox could not start: {error}", file=sys.stderr, flush=True)
@@ -241,13 +243,22 @@ def run_sandbox(args: argparse.Namespace) -> int:
         except Exception as error:
             print(f"Stopping was not clean: {error}", file=sys.stderr, flush=True)
             code = 1
-    left = reap_descendants()
-    if left:
-        shown = ", ".join(f"{p.pid} ({p.command})" for p in left)
-        print(f"Still running: {shown}", file=sys.stderr, flush=True)
-        return 1
-    print("Stopped. Nothing is left running.", flush=True)
     return code
+
+
+def _banner_info(sandbox: Sandbox, args: argparse.Namespace, data: str) -> BannerInfo:
+    return BannerInfo(
+        webchat_url=sandbox.webchat_url,
+        people=DEMO_PEOPLE,
+        pace=sandbox.config.pace,
+        workdir=sandbox.config.workdir,
+        rabbit_vhost=sandbox.vhost.name,
+        mongo=f"{sandbox.mongo_url} (database {sandbox.mongo_db})",
+        real_telegram=sandbox.real_telegram,
+        data=data,
+        manual=args.manual,
+        admin_env=" ".join(f"{k}={v}" for k, v in sandbox.admin_env().items()),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

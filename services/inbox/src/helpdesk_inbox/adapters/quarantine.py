@@ -9,7 +9,7 @@ nothing twice. The janitor deletes old documents by `quarantined_at`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bson import Binary, ObjectId
@@ -33,6 +33,39 @@ RESOLVED = "resolved"
 class Quarantined:
     quarantine_id: str
     new: bool  # False: it was quarantined before (and reported then)
+
+
+@dataclass(frozen=True, slots=True)
+class UnmatchedMail:
+    """A mail to quarantine: what the inbox read of it and why it matched no ticket."""
+
+    mailbox: str
+    uidl: str
+    raw: bytes
+    """What is kept of the mail: all of it, or only its evidence (headers and the body's start)."""
+    raw_size: int
+    """The size of the whole mail."""
+    headers_only: bool
+    subject: str
+    sender: str
+    message_id: str | None
+    received_at: datetime | None
+    reason: UnmatchedReason
+    detail: str
+    ticket_id: str | None
+
+    def bounded(self) -> UnmatchedMail:
+        """The fields cut to their limits; the mailbox and UIDL (the record's key) stay whole."""
+        # Every field is bounded, so the document stays far below MongoDB's 16 MB limit: one
+        # mail whose record could not be written would stop every poll at that mail.
+        return replace(
+            self,
+            raw=self.raw[:MAX_KEPT_BYTES],
+            subject=self.subject[:MAX_FIELD_CHARS],
+            sender=self.sender[:MAX_FIELD_CHARS],
+            message_id=self.message_id[:MAX_FIELD_CHARS] if self.message_id else None,
+            detail=self.detail[:2000],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,64 +93,41 @@ class QuarantineStore:
         await self.collection.create_index([("quarantined_at", ASCENDING)])
         await self.collection.create_index([(f"outbox.{SOURCE_FIELD}", ASCENDING)], sparse=True)
 
-    async def put(
-        self,
-        *,
-        mailbox: str,
-        uidl: str,
-        raw: bytes,
-        raw_size: int | None = None,
-        headers_only: bool,
-        subject: str,
-        sender: str,
-        message_id: str | None,
-        received_at: datetime | None,
-        reason: UnmatchedReason,
-        detail: str,
-        ticket_id: str | None,
-        source: str,
-        now: datetime,
-    ) -> Quarantined:
+    async def put(self, mail: UnmatchedMail, *, source: str, now: datetime) -> Quarantined:
+        """Record the mail; the first time, its InboxMessageUnmatched joins the record's outbox."""
         new_id = ObjectId()
-        size = raw_size if raw_size is not None else len(raw)
-        # Every field is bounded, so the document stays far below MongoDB's 16 MB limit: one
-        # mail whose record could not be written would stop every poll at that mail.
-        subject, sender = subject[:MAX_FIELD_CHARS], sender[:MAX_FIELD_CHARS]
-        message_id = message_id[:MAX_FIELD_CHARS] if message_id else None
-        detail = detail[:2000]
-        if len(raw) > MAX_KEPT_BYTES:
-            raw = raw[:MAX_KEPT_BYTES]
+        mail = mail.bounded()
         event = InboxMessageUnmatched(
             quarantine_id=str(new_id),
-            mailbox=mailbox[:320],
-            uidl=uidl[:128],
-            subject=subject[:998] or None,
-            sender=sender[:998] or None,
-            reason=reason,
-            detail=detail[:2000] or None,
-            received_at=received_at,
+            mailbox=mail.mailbox[:320],
+            uidl=mail.uidl[:128],
+            subject=mail.subject[:998] or None,
+            sender=mail.sender[:998] or None,
+            reason=mail.reason,
+            detail=mail.detail[:2000] or None,
+            received_at=mail.received_at,
         )
         result = await self.collection.update_one(
-            {"mailbox": mailbox, "uidl": uidl},
+            {"mailbox": mail.mailbox, "uidl": mail.uidl},
             {
                 "$setOnInsert": {
                     "_id": new_id,
-                    "raw": Binary(raw),
-                    "raw_size": size,
-                    "truncated": size > len(raw),
-                    "headers_only": headers_only,
-                    "subject": subject,
-                    "sender": sender,
-                    "message_id": message_id,
-                    "received_at": received_at,
+                    "raw": Binary(mail.raw),
+                    "raw_size": mail.raw_size,
+                    "truncated": mail.raw_size > len(mail.raw),
+                    "headers_only": mail.headers_only,
+                    "subject": mail.subject,
+                    "sender": mail.sender,
+                    "message_id": mail.message_id,
+                    "received_at": mail.received_at,
                     "quarantined_at": now,
                     "outbox": [entry_for(event, source)],
                 },
                 "$set": {
                     "state": OPEN,
-                    "reason": reason.value,
-                    "detail": detail,
-                    "ticket_id": ticket_id,
+                    "reason": mail.reason.value,
+                    "detail": mail.detail,
+                    "ticket_id": mail.ticket_id,
                     "updated_at": now,
                 },
             },
@@ -125,7 +135,9 @@ class QuarantineStore:
         )
         if result.upserted_id is not None:
             return Quarantined(str(new_id), new=True)
-        doc = await self.collection.find_one({"mailbox": mailbox, "uidl": uidl}, {"_id": 1})
+        doc = await self.collection.find_one(
+            {"mailbox": mail.mailbox, "uidl": mail.uidl}, {"_id": 1}
+        )
         return Quarantined(str(doc["_id"]) if doc else str(new_id), new=False)
 
     async def open_entries(self, limit: int) -> AsyncIterator[QuarantinedMail]:

@@ -245,93 +245,138 @@ class Employee:
         """The wizard from /new to Send; returns the ticket's reference. `before_send` is awaited
         once, with the preview on screen, before Send is first pressed (the benchmark presses
         Send for everyone at the same moment)."""
-        started = time.monotonic()
-        deadline = started + timeout
-        sent_at, sent_wall, send_press, preview = 0.0, 0.0, "", None
-        recoveries = 0
+        attempt = _Attempt(started=time.monotonic(), before_send=before_send)
+        deadline = attempt.started + timeout
         await self.command("new")
         while time.monotonic() < deadline:
             seen = await self.next_message(self.patience)
             if seen is None:
-                if not await self._quiet():
-                    continue
-                recoveries += 1
-                if send_press and preview is not None:
-                    # Was the ticket taken before the reply got lost? The button says so.
-                    answer = await self.tg.callback_answer(send_press)
-                    said = str((answer or {}).get("text") or "")
-                    found = REFERENCE.search(said)
-                    if found:
-                        return self._filed(found.group(0), started, sent_at, sent_wall, recoveries)
-                    if said != self.texts("button-stale"):
-                        if not await self._still_shows(preview, self.texts("button-send")):
-                            continue  # the press was taken: its answer is on its way
-                        send_press = await self.press(preview, self.texts("button-send"), "send")
-                        sent_at, sent_wall = time.monotonic(), time.time()
-                        continue
-                send_press, preview = "", None
-                await self.command("new")
-                continue
-            message = seen.message
-            kind = self.texts.kind(message.visible_text)
-            found = REFERENCE.search(message.visible_text)
-            if found and found.group(0) in self.known_references:
-                continue  # news of an earlier ticket
-            if kind is Kind.SUBMITTED and found:
-                return self._filed(found.group(0), started, sent_at, sent_wall, recoveries)
-            if kind is Kind.EMAILED and found and send_press:
-                # "Sent to IT support" of the ticket this Send made: its own reply was lost.
-                return self._filed(found.group(0), started, sent_at, sent_wall, recoveries)
-            if not message.inline_keyboard and kind in (
-                Kind.CHOOSE_CATEGORY,
-                Kind.ASK_LOCATION,
-                Kind.ASK_LOCATION_LAST,
-                Kind.ASK_PHOTOS,
-                Kind.PREVIEW,
-                Kind.UNFINISHED,
-            ):
-                continue  # its buttons were already used (an edited copy of an older prompt)
-            if kind is Kind.CHOOSE_CATEGORY:
-                await self.press_data(message, _button_data(message, CATEGORY), "category")
-            elif kind in (Kind.ASK_DESCRIPTION, Kind.DESCRIPTION_AFTER_PHOTO):
-                if self.photo is not None and kind is Kind.ASK_DESCRIPTION:
-                    await self.send_photo(description)
-                else:
-                    await self.say(description, "description")
-            elif kind in (Kind.ASK_LOCATION, Kind.ASK_LOCATION_LAST):
-                await self.press(message, self.texts("button-skip-location"), "skip location")
-            elif kind is Kind.LOCATION_TEXT_ONLY:
-                await self.say("Room 101", "location")
-            elif kind in (Kind.ASK_PHOTOS, Kind.PHOTOS_HINT):
-                if message.inline_keyboard:
-                    await self.press(message, message.button_rows[0][0], "photos done")
-            elif kind is Kind.PREVIEW:
-                preview = message
-                if before_send is not None:
-                    await before_send()
-                    before_send = None
-                send_press = await self.press(message, self.texts("button-send"), "send")
-                sent_at, sent_wall = time.monotonic(), time.time()
-            elif kind is Kind.UNFINISHED:
-                await self.press(message, self.texts("button-continue"), "continue")
-            elif kind in (
-                Kind.CANCELLED,
-                Kind.ALREADY_SIGNED_IN,
-                Kind.SIGNED_IN,
-                Kind.MENU_HINT,
-                Kind.USE_BUTTONS,
-                Kind.TRY_AGAIN,
-                Kind.UNAVAILABLE,
-            ):
-                await self.command("new")
-            # Anything else (statuses of earlier tickets, "photo saved", ...) needs no answer.
+                reference = await self._recover(attempt)
+            else:
+                reference = await self._answer(seen.message, description, attempt)
+            if reference is not None:
+                return self._filed(reference, attempt)
         raise TimeoutError(f"{self.user.id} could not file a ticket within {timeout}s")
 
-    def _filed(
-        self, reference: str, started: float, sent_at: float, sent_wall: float, recoveries: int
-    ) -> Filing:
+    async def _recover(self, attempt: _Attempt) -> str | None:
+        """The bot went quiet: ask the Send button whether the ticket went, press it again, or
+        start over with /new. Returns the reference when the button's answer carries it."""
+        if not await self._quiet():
+            return None
+        attempt.recoveries += 1
+        if attempt.send_press and attempt.preview is not None:
+            # Was the ticket taken before the reply got lost? The button says so.
+            answer = await self.tg.callback_answer(attempt.send_press)
+            said = str((answer or {}).get("text") or "")
+            found = REFERENCE.search(said)
+            if found:
+                return found.group(0)
+            if said != self.texts("button-stale"):
+                if not await self._still_shows(attempt.preview, self.texts("button-send")):
+                    return None  # the press was taken: its answer is on its way
+                await self._press_send(attempt, attempt.preview)
+                return None
+        attempt.send_press, attempt.preview = "", None
+        await self.command("new")
+        return None
+
+    async def _answer(
+        self, message: ChatMessage, description: str, attempt: _Attempt
+    ) -> str | None:
+        """Answer one bot message; returns the reference once the bot says the ticket went."""
+        kind = self.texts.kind(message.visible_text)
+        found = REFERENCE.search(message.visible_text)
+        if found and found.group(0) in self.known_references:
+            return None  # news of an earlier ticket
+        if kind is Kind.SUBMITTED and found:
+            return found.group(0)
+        if kind is Kind.EMAILED and found and attempt.send_press:
+            # "Sent to IT support" of the ticket this Send made: its own reply was lost.
+            return found.group(0)
+        if not message.inline_keyboard and kind in _PROMPTS_WITH_BUTTONS:
+            return None  # its buttons were already used (an edited copy of an older prompt)
+        await self._take_step(message, kind, description, attempt)
+        return None
+
+    async def _take_step(
+        self, message: ChatMessage, kind: Kind, description: str, attempt: _Attempt
+    ) -> None:
+        """The wizard step this message asks for, as a person would take it."""
+        if kind is Kind.CHOOSE_CATEGORY:
+            await self.press_data(message, _button_data(message, CATEGORY), "category")
+        elif kind in (Kind.ASK_DESCRIPTION, Kind.DESCRIPTION_AFTER_PHOTO):
+            if self.photo is not None and kind is Kind.ASK_DESCRIPTION:
+                await self.send_photo(description)
+            else:
+                await self.say(description, "description")
+        elif kind in (Kind.ASK_LOCATION, Kind.ASK_LOCATION_LAST):
+            await self.press(message, self.texts("button-skip-location"), "skip location")
+        elif kind is Kind.LOCATION_TEXT_ONLY:
+            await self.say("Room 101", "location")
+        elif kind in (Kind.ASK_PHOTOS, Kind.PHOTOS_HINT):
+            if message.inline_keyboard:
+                await self.press(message, message.button_rows[0][0], "photos done")
+        elif kind is Kind.PREVIEW:
+            attempt.preview = message
+            if attempt.before_send is not None:
+                await attempt.before_send()
+                attempt.before_send = None
+            await self._press_send(attempt, message)
+        elif kind is Kind.UNFINISHED:
+            await self.press(message, self.texts("button-continue"), "continue")
+        elif kind in _START_OVER:
+            await self.command("new")
+        # Anything else (statuses of earlier tickets, "photo saved", ...) needs no answer.
+
+    async def _press_send(self, attempt: _Attempt, preview: ChatMessage) -> None:
+        attempt.send_press = await self.press(preview, self.texts("button-send"), "send")
+        attempt.sent_at, attempt.sent_wall = time.monotonic(), time.time()
+
+    def _filed(self, reference: str, attempt: _Attempt) -> Filing:
         self.known_references.add(reference)
-        return Filing(reference, started, sent_at or time.monotonic(), sent_wall, recoveries)
+        return Filing(
+            reference,
+            attempt.started,
+            attempt.sent_at or time.monotonic(),
+            attempt.sent_wall,
+            attempt.recoveries,
+        )
+
+
+@dataclass
+class _Attempt:
+    """One employee's way from /new to a filed ticket, as far as it went."""
+
+    started: float
+    before_send: Callable[[], Awaitable[None]] | None
+    """Awaited once, before Send is first pressed; None afterwards."""
+    send_press: str = ""
+    """The callback query of the last press of Send ("" before it, or after starting over)."""
+    preview: ChatMessage | None = None
+    sent_at: float = 0.0
+    sent_wall: float = 0.0
+    recoveries: int = 0
+
+
+# Prompts whose buttons are the answer: without them the message is a used, edited copy.
+_PROMPTS_WITH_BUTTONS = (
+    Kind.CHOOSE_CATEGORY,
+    Kind.ASK_LOCATION,
+    Kind.ASK_LOCATION_LAST,
+    Kind.ASK_PHOTOS,
+    Kind.PREVIEW,
+    Kind.UNFINISHED,
+)
+# The wizard is over or not running: /new starts (or offers) it again.
+_START_OVER = (
+    Kind.CANCELLED,
+    Kind.ALREADY_SIGNED_IN,
+    Kind.SIGNED_IN,
+    Kind.MENU_HINT,
+    Kind.USE_BUTTONS,
+    Kind.TRY_AGAIN,
+    Kind.UNAVAILABLE,
+)
 
 
 def _button_data(message: ChatMessage, value: str) -> str:
