@@ -288,7 +288,14 @@ class TicketCommentAdded(Event):
         description="Subject of that email (InfraManager's, with its number).",
         examples=["Заявка №12345 Не печатает принтер"],
     )
-    commented_at: AwareDatetime = Field(examples=["2026-11-26T11:05:00Z"])
+    commented_at: AwareDatetime = Field(
+        description=(
+            "When the comment was written: an engineer's is the notification's Date header "
+            "(when InfraManager wrote it), unless that is missing, unreadable or in the future, "
+            "then when the inbox read the mail; the employee's is when they sent it."
+        ),
+        examples=["2026-11-26T11:05:00Z"],
+    )
 
 
 class SendTicketReply(Command):
