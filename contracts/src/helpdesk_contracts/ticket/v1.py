@@ -186,6 +186,12 @@ class TicketStatusChanged(Event):
     source_email_id: Annotated[str, StringConstraints(max_length=998)] | None = Field(
         default=None, description="Message-ID of the notification email.", examples=[None]
     )
+    email_subject: Annotated[str, StringConstraints(max_length=998)] | None = Field(
+        default=None,
+        description="Subject of the notification email (InfraManager's, with its number): "
+        "the employee's replies answer it with `Re: ` + this subject, in its thread.",
+        examples=["Заявка №12345 [TG-7F3A2C] Не печатает принтер"],
+    )
 
 
 class TicketRated(Event):

@@ -13,12 +13,11 @@ from uuid import UUID
 
 from bson import ObjectId
 from helpdesk_contracts.ticket.v1 import ReplyKind, SendTicketReply
+from helpdesk_gateway.domain.tickets import MAX_THREAD_IDS
 from helpdesk_runtime.outbox import OUTBOX_FIELD, outbox_entry
 from pymongo.asynchronous.collection import AsyncCollection
 
 Document = dict[str, Any]
-MAX_THREAD_IDS = 19
-"""The mailer adds the ticket email's own Message-ID; the contract allows 20 in all."""
 
 
 def _oid(ticket_id: str) -> ObjectId | None:
