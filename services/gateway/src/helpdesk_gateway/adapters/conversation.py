@@ -36,7 +36,10 @@ class ConversationStore:
         if oid is None or not message_id:
             return
         update: Document = {
-            "$push": {"thread.message_ids": {"$each": [message_id], "$slice": -MAX_THREAD_IDS}}
+            "$push": {"thread.message_ids": {"$each": [message_id], "$slice": -MAX_THREAD_IDS}},
+            # A status change read from an older snapshot sets the whole thread: it must see
+            # this one (its version check fails and it reads the ticket again).
+            "$inc": {"version": 1},
         }
         fields: Document = {}
         if subject:
