@@ -30,7 +30,7 @@ from helpdesk_contracts.base import EVENTS_EXCHANGE
 from helpdesk_contracts.ticket.v1 import TicketRated
 from helpdesk_gateway.i18n import I18n, Texts
 from helpdesk_harness.fake_telegram import ChatMessage, FakeTelegramClient, User
-from helpdesk_harness.spool import SpooledMail
+from helpdesk_harness.spool import SmtpSpool, SpooledMail
 from helpdesk_sandbox.demo import person
 from helpdesk_sandbox.imsim import FIRST_NUMBER
 from helpdesk_sandbox.procinfo import descendants, still_alive
@@ -101,6 +101,20 @@ class Employee:
         )
 
 
+async def signs_in(maria: Employee, spool: SmtpSpool) -> str:
+    """/start, the work email, the code from the email the SMTP sink caught; returns the code."""
+    await maria.tg.send_command(maria.user, "start")
+    await maria.sees_text("sign-in-welcome")
+    await maria.says(EMPLOYEE.email)
+    await maria.sees_start_of("sign-in-code-sent")
+    code_mails = await spool.wait_for(lambda m: m.is_to(EMPLOYEE.email), timeout=WAIT)
+    code = code_mails[-1].code
+    assert code is not None
+    await maria.says(code)
+    await maria.sees_text("sign-in-done", name=EMPLOYEE.name, email=EMPLOYEE.email)
+    return code
+
+
 async def rated_events(
     rabbit_url: str,
 ) -> tuple[aio_pika.abc.AbstractConnection, asyncio.Queue[bytes]]:
@@ -160,15 +174,7 @@ async def journey(sandbox: Sandbox) -> tuple[str, str]:
         maria = Employee(tg, EMPLOYEE.telegram)
 
         # Sign-in: the code arrives by email (the SMTP sink), as it would in the mailbox.
-        await tg.send_command(maria.user, "start")
-        await maria.sees_text("sign-in-welcome")
-        await maria.says(EMPLOYEE.email)
-        await maria.sees_start_of("sign-in-code-sent")
-        code_mails = await spool.wait_for(lambda m: m.is_to(EMPLOYEE.email), timeout=WAIT)
-        code = code_mails[-1].code
-        assert code is not None
-        await maria.says(code)
-        await maria.sees_text("sign-in-done", name=EMPLOYEE.name, email=EMPLOYEE.email)
+        code = await signs_in(maria, spool)
         assert T("menu-new-ticket") in await maria.keyboard()
 
         # The mailer is killed outright and started again before the ticket is written: the

@@ -167,7 +167,7 @@ class World:
         """Category 'Сеть и интернет', a description, no place, no photos: the preview."""
         question = await self.start_ticket(user)
         await self.press(user, question, "Сеть и интернет")
-        await self.reply(user, lambda m: m.visible_text.startswith("Опишите проблему"))
+        await self.reply(user, lambda m: m.visible_text.startswith("Опишите, что случилось"))
         await self.tg.send_text(user, description)
         location = await self.reply(user, lambda m: m.visible_text.startswith("Где вы"))
         await self.press(user, location, "Пропустить")

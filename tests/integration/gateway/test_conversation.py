@@ -171,8 +171,8 @@ async def test_a_reply_to_a_message_about_no_ticket_says_so_and_sends_nothing(
     await world.tg.send_text(user, "Спасибо", reply_to=greeting.message_id)
     answer = await world.reply(user)
     assert answer.visible_text == (
-        "Не понял, к какой заявке этот ответ. Ответьте на сообщение бота об этой заявке или "
-        "откройте её в «📋 Мои заявки»."
+        "Не удалось понять, к какой заявке относится ответ. Ответьте на сообщение бота об этой "
+        "заявке или откройте её в «📋 Мои заявки»."
     )
     await world.settle()
     assert commands.all(SendTicketReply) == []

@@ -31,8 +31,8 @@ async def test_a_draft_older_than_its_max_age_is_dropped_with_its_photos_and_a_m
     await world.press(user, saved, "Готово")
     await world.reply_text(
         user,
-        "Заявка, которую вы начали больше 24 ч назад, не была отправлена и удалена вместе с "
-        "фото. Начните новую заявку из меню.",
+        "Черновик заявки, начатый больше 24 ч назад, так и не был отправлен, поэтому удалён "
+        "вместе с фото. Создайте новую заявку из меню.",
     )
     assert await world.db["attachments.files"].count_documents({}) == 0
     # The old buttons lead nowhere now, and nothing was submitted.

@@ -57,15 +57,16 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     )
     sent = await world.reply(user)
     assert sent.visible_text == (
-        "Код отправлен на m***a@example.com. Введите его сюда.\n\nКод действует 10 мин. "
-        "Письма нет? Проверьте папку «Спам». Новый код можно запросить через 1 мин."
+        "Код отправлен на m***a@example.com. Введите его здесь.\n\nКод действует 10 мин. "
+        "Если письма нет, проверьте папку «Спам». Новый код можно запросить через 1 мин."
     )
-    assert sent.button_texts == ["Указать другую почту"]
+    assert sent.button_texts == ["Ввести другой адрес"]
     # A code of the wrong length is told so and costs no attempt (no VerifyCode).
     await tg.send_text(user, "12345")
     await world.reply_text(
         user,
-        "В коде 6 цифр, а здесь 5. Проверьте письмо и введите код целиком — попытка не потрачена.",
+        "В коде 6 цифр, а вы ввели 5. Проверьте письмо и введите код целиком — "
+        "эта попытка не засчитана.",
     )
     await tg.send_text(user, "123456")
     await world.reply_text(user, "Проверяю код…")
@@ -103,8 +104,8 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     ]
     assert question.button_texts[-1] == "✖️ Отмена"
     await world.press(user, question, "Принтеры и МФУ")
-    sub = await world.edited(user, question, lambda m: "подходящий пункт" in m.visible_text)
-    assert sub.visible_text == "Принтеры и МФУ: выберите подходящий пункт."
+    sub = await world.edited(user, question, lambda m: "Уточните" in m.visible_text)
+    assert sub.visible_text == "Категория «Принтеры и МФУ». Уточните, что именно:"
     assert sub.button_texts == [
         "Не печатает",
         "Замятие бумаги",
@@ -113,12 +114,13 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
         "✖️ Отмена",
     ]
     await world.press(user, sub, "Замятие бумаги")
-    chosen = await world.edited(user, question, lambda m: m.visible_text.startswith("Категория"))
+    chosen = await world.edited(user, question, lambda m: m.visible_text.startswith("Категория:"))
     assert chosen.visible_text == "Категория: Принтеры и МФУ › Замятие бумаги"
     assert chosen.button_texts == []
     await world.reply_text(
         user,
-        "Опишите проблему: что случилось и что уже пробовали сделать (до 4000 символов).\n"
+        "Опишите, что случилось или что нужно сделать. Если уже что-то пробовали, напишите что "
+        "(до 4000 символов).\n"
         "Можно прислать фото с подписью.",
     )
     await tg.send_sticker(user)
@@ -127,7 +129,7 @@ async def test_from_start_to_rating_in_russian(world: World) -> None:
     )
     description = "Принтер HP на 3 этаже зажевал бумагу 😱, горит оранжевая лампа"
     await tg.send_text(user, description)
-    where = await world.reply_text(user, "Где вы находитесь? Напишите кабинет, этаж или адрес.")
+    where = await world.reply_text(user, "Где вы находитесь? Укажите кабинет, этаж или адрес.")
     assert where.button_texts == ["Пропустить", "✖️ Отмена"]
     await tg.send_text(user, "каб. 305 (бухгалтерия) 🏢")
     photos = await world.reply(user)
@@ -300,8 +302,8 @@ async def test_the_same_flow_in_english(world: World) -> None:
     await world.press(user, question, "Network and internet")
     await world.reply_text(
         user,
-        "Describe the problem: what happened and what you have already tried (up to 4000 "
-        "characters).\nYou can send a photo with a caption.",
+        "Describe what happened or what you need. If you have already tried something, say what "
+        "(up to 4000 characters).\nYou can send a photo with a caption.",
     )
     await tg.send_text(user, "Wi-Fi drops every 5 minutes in room 204")
     where = await world.reply_text(user, "Where are you? Write the room, floor or address.")

@@ -37,17 +37,21 @@ async def test_text_steps_explain_their_limits(world: World) -> None:
     await world.press(user, question, "Сеть и интернет")
     await world.reply(user, lambda m: m.visible_text.startswith("Опишите"))
     await tg.send_text(user, "ой")
-    await world.reply_text(user, "Слишком коротко. Опишите проблему хотя бы в 5 символов.")
+    await world.reply_text(user, "Слишком коротко: нужно хотя бы 5 символов. Опишите подробнее.")
     await tg.send_text(user, "ж" * 10_000)
     await world.reply_text(
-        user, "Слишком длинно: 10000 символов, а можно до 4000 символов. Сократите, пожалуйста."
+        user,
+        "Описание слишком длинное: 10000 символов, а можно не больше 4000 символов. "
+        "Сократите, пожалуйста.",
     )
     await tg.send_text(user, "  Нет интернета 🌐 на всём этаже, «Ростелеком» не отвечает  ")
     await world.reply(user, lambda m: m.visible_text.startswith("Где"))
     await tg.send_sticker(user)
     await world.reply_text(user, "Напишите место текстом или нажмите «Пропустить».")
     await tg.send_text(user, "к" * 201)
-    await world.reply_text(user, "Слишком длинно: можно до 200 символов.")
+    await world.reply_text(
+        user, "Слишком длинно: место можно описать не больше чем в 200 символов."
+    )
     await tg.send_text(user, "  Офис на Тверской,   4 этаж  ")
     photos = await world.reply(user, lambda m: m.visible_text.startswith("Приложите"))
     await tg.send_text(user, "а фото не будет")
@@ -79,7 +83,7 @@ async def test_files_that_are_not_usable_photos_are_refused_with_the_reason(worl
     await tg.send_document(user, png_bomb(), "bomb.png", "image/png")
     await world.reply_text(
         user,
-        "Изображение слишком большое по размеру в пикселях. Пришлите обычное фото или скриншот."
+        "У изображения слишком большое разрешение. Пришлите обычное фото или скриншот."
         "\nПришлите ещё или нажмите «Готово».",
     )
     huge = b"\xff\xd8\xff\xe0" + os.urandom(25 * 1024 * 1024)
@@ -203,14 +207,14 @@ async def test_the_last_place_is_offered_again_and_can_be_forgotten(world: World
     await world.reply(user, lambda m: m.visible_text.startswith("Опишите"))
     await tg.send_text(user, "Второй стул тоже сломался")
     where = await world.reply(user)
-    assert where.visible_text.endswith("или выберите прошлое место.")
+    assert where.visible_text.endswith("или выберите место из прошлой заявки.")
     assert where.button_texts == [
         "📍 каб. 512",
-        "Забыть сохранённое место",
+        "Удалить сохранённое место",
         "Пропустить",
         "✖️ Отмена",
     ]
-    await world.press(user, where, "Забыть сохранённое место")
+    await world.press(user, where, "Удалить сохранённое место")
     forgotten = await world.edited(user, where)
     assert forgotten.button_texts == ["Пропустить", "✖️ Отмена"]
     stored = await world.db["gateway_users"].find_one({"_id": user.id})

@@ -3,6 +3,8 @@ without a status, and a new comment with the same status, are no longer lost."""
 
 from __future__ import annotations
 
+import email.utils
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 
 import pytest
@@ -10,6 +12,8 @@ import pytest
 from tests.integration.inbox.conftest import InboxEnv, new_ticket, notification, status_mail
 
 pytestmark = pytest.mark.integration
+
+MOSCOW = timezone(timedelta(hours=3))
 
 
 async def test_a_comment_without_a_status_becomes_a_comment_event_not_quarantine(
@@ -150,3 +154,46 @@ async def test_a_question_with_a_status_change_carries_the_question(inbox_env: I
     [(key, event)] = events
     assert (key, event["status"]) == ("ticket.status_changed.v1", "waiting")
     assert event["comment"] == "Подскажите номер кабинета?"
+
+
+async def test_a_comment_carries_the_time_infra_manager_wrote_it_unless_that_is_in_the_future(
+    inbox_env: InboxEnv,
+) -> None:
+    ticket_id, reference = new_ticket()
+    subject = f"Заявка №12345 [{reference}] Не печатает принтер"
+    written = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0)
+    future = datetime.now(UTC) + timedelta(days=1)
+    async with inbox_env.running() as service:
+        await inbox_env.teach(service, ticket_id, reference)
+        before = datetime.now(UTC)
+        inbox_env.dovecot.deliver_many(
+            [
+                notification(
+                    subject=subject,
+                    body="Комментарий: Заказали картридж, привезут завтра.\n",
+                    date=email.utils.format_datetime(written.astimezone(MOSCOW)),
+                ),
+                notification(  # a wrong clock at InfraManager's: its Date is not believed
+                    subject=subject,
+                    body="Комментарий: Картридж привезли.\n",
+                    date=email.utils.format_datetime(future),
+                ),
+            ],
+            user=inbox_env.user,
+        )
+        await service.poller.poll_once()
+        events = await inbox_env.events.wait_for(2)
+        after = datetime.now(UTC)
+
+    by_text = {event["text"]: event for _, event in events}
+    first = by_text["Заказали картридж, привезут завтра."]
+    assert datetime.fromisoformat(first["commented_at"]) == written
+    read_at = datetime.fromisoformat(by_text["Картридж привезли."]["commented_at"])
+    assert before <= read_at <= after
+    # What the engineer wrote is not kept in the ticket's link (it has no retention): the
+    # repeat guard keeps digests.
+    link = await inbox_env.db["itsm_links"].find_one({"_id": ticket_id})
+    assert link is not None
+    kept = repr({key: value for key, value in link.items() if key != "outbox"})
+    assert "картридж" not in kept.casefold()
+    assert len(link["comment_keys"]) == 2

@@ -56,7 +56,7 @@ def test_an_engineers_question_says_so_and_how_to_answer() -> None:
 
 def test_files_left_out_are_named() -> None:
     text = support_comment_text(RU, ticket(), comment("Акт во вложении", files_omitted=["a.tiff"]))
-    assert "Файлы из письма, которые сюда не пересланы: a.tiff." in text
+    assert "Эти файлы из письма ИТ-поддержки не удалось переслать в чат: a.tiff." in text
 
 
 def test_every_resolution_asks_whether_the_problem_is_solved() -> None:
@@ -169,6 +169,5 @@ def test_support_files_go_as_photos_or_documents_and_left_out_ones_are_named() -
     large = file_notification(RU, ticket(), event, 2, big_photo, 1001)
     assert large.file is not None and large.file["as_photo"] is False
     assert not too_big_for_telegram(big_photo)
-    assert "Файлы из письма, которые сюда не пересланы: x.zip." in support_comment_text(
-        RU, ticket(), event
-    )
+    not_sent = "Эти файлы из письма ИТ-поддержки не удалось переслать в чат: x.zip."
+    assert not_sent in support_comment_text(RU, ticket(), event)

@@ -35,7 +35,7 @@ def test_payloads_carry_a_version_prefix() -> None:
 def test_location_offers_the_last_place_and_forgetting_it() -> None:
     markup = wizard.location(RU, "abcd1234", "каб. 305")
     texts = [b.text for row in markup.inline_keyboard for b in row]
-    assert texts == ["📍 каб. 305", "Забыть сохранённое место", "Пропустить", "✖️ Отмена"]
+    assert texts == ["📍 каб. 305", "Удалить сохранённое место", "Пропустить", "✖️ Отмена"]
     without = wizard.location(EN, "abcd1234", None)
     assert [b.text for row in without.inline_keyboard for b in row] == ["Skip", "✖️ Cancel"]
 

@@ -111,3 +111,22 @@ def test_status_keys_follow_the_email_until_infra_manager_answers() -> None:
     assert ticket().status_key() == "status-submitted"
     assert ticket(email_state=EmailState.FAILED).status_key() == "status-email-failed"
     assert ticket(status=TicketStatus.IN_PROGRESS).status_key() == "status-in-progress"
+
+
+def test_a_status_notification_joins_the_thread_the_employees_reply_answers() -> None:
+    question = status_event(
+        TicketStatus.WAITING,
+        comment="В каком кабинете?",
+        source_email_id="<12345.question@im.example.com>",
+        email_subject="Заявка №12345 Не печатает принтер",
+    )
+    fields = on_status_changed(ticket(), question, NOW).set_fields
+    assert fields["thread.message_ids"] == ["<12345.question@im.example.com>"]
+    assert fields["thread.subject"] == "Заявка №12345 Не печатает принтер"
+    # The same notification read again adds nothing; the thread keeps the newest 19.
+    known = ticket(thread={"message_ids": ["<12345.question@im.example.com>"]})
+    assert "thread.message_ids" not in on_status_changed(known, question, NOW).set_fields
+    full = ticket(thread={"message_ids": [f"<{i}@im>" for i in range(19)]})
+    kept = on_status_changed(full, question, NOW).set_fields["thread.message_ids"]
+    assert isinstance(kept, list) and len(kept) == 19
+    assert kept[0] == "<1@im>" and kept[-1] == "<12345.question@im.example.com>"

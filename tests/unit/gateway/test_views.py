@@ -75,8 +75,8 @@ def test_refusals_say_how_long_to_wait_and_how_many_attempts_are_left() -> None:
     )
     # The cooldown is stated, not contradicted by "write your email again" straight away.
     assert reject_text(RU, locked) == (
-        "Слишком много неверных попыток, этот код больше не действует. Новый код можно "
-        "запросить через 38 с: тогда введите рабочую почту ещё раз."
+        "Слишком много неверных попыток, этот код больше не действует. Через 38 с введите "
+        "адрес рабочей почты ещё раз — я пришлю новый код."
     )
 
 
@@ -85,14 +85,14 @@ def test_a_lockout_after_wrong_codes_says_how_long_it_lasts() -> None:
         telegram_user_id=1, chat_id=1, reason=RejectReason.TOO_MANY_ATTEMPTS, retry_after_seconds=60
     )
     assert reject_text(RU, locked) == (
-        "Слишком много неверных кодов. Для безопасности вход приостановлен: "
-        "попробуйте снова через 1 мин."
+        "Слишком много неверных кодов, поэтому вход временно заблокирован. "
+        "Попробуйте снова через 1 мин."
     )
     spent = CodeRejected(
         telegram_user_id=1, chat_id=1, reason=RejectReason.TOO_MANY_ATTEMPTS, attempts_left=0
     )
     assert reject_text(EN, spent) == (
-        "Too many wrong attempts. Enter your work email again and I will send a new code."
+        "Too many wrong attempts. Enter your work email address again and I will send a new code."
     )
 
 

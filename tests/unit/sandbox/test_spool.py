@@ -61,7 +61,7 @@ async def test_wait_for_names_what_it_holds_when_time_runs_out(tmp_path: Path) -
 
     found = await spool.wait_for(lambda mail: mail.is_to(EMPLOYEE), timeout=1)
     assert len(found) == 1
-    with pytest.raises(TimeoutError, match="Код входа"):
+    with pytest.raises(TimeoutError, match="Код для входа"):
         await spool.wait_for(lambda mail: mail.code == "999999", timeout=0.2)
 
 

@@ -186,6 +186,12 @@ class TicketStatusChanged(Event):
     source_email_id: Annotated[str, StringConstraints(max_length=998)] | None = Field(
         default=None, description="Message-ID of the notification email.", examples=[None]
     )
+    email_subject: Annotated[str, StringConstraints(max_length=998)] | None = Field(
+        default=None,
+        description="Subject of the notification email (InfraManager's, with its number): "
+        "the employee's replies answer it with `Re: ` + this subject, in its thread.",
+        examples=["Заявка №12345 [TG-7F3A2C] Не печатает принтер"],
+    )
 
 
 class TicketRated(Event):
@@ -288,7 +294,14 @@ class TicketCommentAdded(Event):
         description="Subject of that email (InfraManager's, with its number).",
         examples=["Заявка №12345 Не печатает принтер"],
     )
-    commented_at: AwareDatetime = Field(examples=["2026-11-26T11:05:00Z"])
+    commented_at: AwareDatetime = Field(
+        description=(
+            "When the comment was written: an engineer's is the notification's Date header "
+            "(when InfraManager wrote it), unless that is missing, unreadable or in the future, "
+            "then when the inbox read the mail; the employee's is when they sent it."
+        ),
+        examples=["2026-11-26T11:05:00Z"],
+    )
 
 
 class SendTicketReply(Command):

@@ -45,12 +45,15 @@ class Scheduler:
             dropped = await self.drafts.forget(now - max_age - DRAFT_FORGET_GRACE)
             if dropped:
                 log.info("abandoned drafts forgotten", extra={"drafts": dropped})
-        erased = await self.ctx.tickets.erase_due(now)
+        forget_files = self.ctx.attachments.forget_conversation_files
+        erased = await self.ctx.tickets.erase_due(now, forget_files=forget_files)
         if erased:
             log.info("personal data erased from tickets", extra={"tickets": erased})
         retention = self.ctx.settings.ticket_retention_days
         if retention:
-            purged = await self.ctx.tickets.purge_older_than(now - timedelta(days=retention))
+            purged = await self.ctx.tickets.purge_older_than(
+                now - timedelta(days=retention), forget_files=forget_files
+            )
             if purged:
                 log.info("tickets past retention deleted", extra={"tickets": purged})
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -73,8 +74,12 @@ def forward_instead(parsed: ParsedMail, decision: Decision) -> ForwardComment | 
 
 
 def comment_key(text: str) -> str:
-    """Equal keys: the same comment (InfraManager may send one comment in several mails)."""
-    return " ".join(text.casefold().split())[:500]
+    """Equal keys: the same comment (InfraManager may send one comment in several mails).
+
+    A digest, not the words: `itsm_links` outlives the gateway's erasure of a person's tickets,
+    so it must not keep what an engineer wrote to them."""
+    normal = " ".join(text.casefold().split())
+    return hashlib.sha256(normal.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -238,6 +238,7 @@ class MailProcessor:
             comment=parsed.comment or (said.text if said else None),
             changed_at=received,
             source_email_id=parsed.message_id[:998] if parsed.message_id else None,
+            email_subject=parsed.subject[:998] or None,
         )
         verdict = await self.links.record_status(
             event,

@@ -467,6 +467,12 @@ def parse_args(argv: Sequence[str]) -> tuple[SimConfig, Mode, int]:
         action="store_false",
         help="never ask the employee a question (scripted employees do not answer one)",
     )
+    parser.add_argument(
+        "--files-every",
+        type=int,
+        default=2,
+        help="every n-th question or comment comes with a file (0: never; none without questions)",
+    )
     args = parser.parse_args(argv)
     config = SimConfig(
         spool=args.spool,
@@ -477,6 +483,7 @@ def parse_args(argv: Sequence[str]) -> tuple[SimConfig, Mode, int]:
         first_number=args.first_number,
         journal=args.journal,
         questions=args.questions,
+        files_every=args.files_every,
     )
     return config, args.mode, args.port
 

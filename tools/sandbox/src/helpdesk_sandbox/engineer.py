@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import email.charset
 import email.utils
-from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
-from email.message import Message
-from email.mime.application import MIMEApplication
-from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from enum import StrEnum
 
 from helpdesk_sandbox.imsim import (
     DEFAULT_SENDER,
     MESSAGE_ID_DOMAIN,
+    AttachedFile,
     Step,
     Style,
     TicketMail,
     build_notification,
     fit_charset,
     notification_subject,
+    with_file,
 )
 
 
@@ -98,11 +96,8 @@ class ActionError(ValueError):
     """The action does not fit the ticket (wrong state, missing text)."""
 
 
-@dataclass(frozen=True, slots=True)
-class EngineerFile:
-    filename: str
-    content_type: str
-    data: bytes
+# A file the console's engineer attaches: the simulator's own kind of attachment.
+EngineerFile = AttachedFile
 
 
 def check(action: Action, status: Status, text: str) -> None:
@@ -182,22 +177,7 @@ def build_action_mail(
     )
     charset.header_encoding = email.charset.BASE64
     body = fit_charset(action_body(action, number, status, text), style.charset)
-    text_part = MIMEText(body, "plain", charset)  # type: ignore[arg-type]
-    message: Message
-    if file is None:
-        message = text_part
-    else:
-        message = MIMEMultipart("mixed")
-        message.attach(text_part)
-        maintype, _, subtype = file.content_type.partition("/")
-        attachment = MIMEApplication(file.data, _subtype=subtype or "octet-stream")
-        if maintype != "application":
-            attachment.replace_header("Content-Type", file.content_type)
-        # RFC 2231 keeps a Cyrillic file name intact whatever the body's charset.
-        attachment.add_header(
-            "Content-Disposition", "attachment", filename=("utf-8", "", file.filename)
-        )
-        message.attach(attachment)
+    message = with_file(MIMEText(body, "plain", charset), file)  # type: ignore[arg-type]
     message["From"] = sender
     message["To"] = ticket.reply_address
     subject = fit_charset(notification_subject(ticket, number, style), style.charset)

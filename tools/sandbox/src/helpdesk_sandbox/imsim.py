@@ -21,7 +21,10 @@ The conversation (issue 14): every fourth ticket gets a question («Вопрос
 Replies the mailer sends into a ticket's thread (`X-Helpdesk-Reply: comment|reopen|cancel`,
 `References` naming the ticket email) are answered: a comment with an engineer's comment (no
 status line), a reopen with «В работе» and, later, «Выполнена» again, a cancel with «Отменена».
-Files are not attached yet: the inbox does not forward them.
+Every `files_every`-th question or comment (counted over all tickets; 2 by default, 0 for never)
+comes with a file, as an engineer's often does: a small generated PNG screenshot or a text
+report, in turn, so the web chat shows files from support as photos and as documents. With
+questions off (`--no-questions`) no file is attached either: scripted employees expect neither.
 
 The building functions are pure; `Simulator` does the I/O and keeps a journal so a restarted
 simulator neither answers a ticket twice nor forgets one.
@@ -41,13 +44,17 @@ import email.utils
 import json
 import re
 import signal
+import struct
 import sys
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import Header
 from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from enum import StrEnum
 from pathlib import Path
@@ -312,6 +319,76 @@ def conversation_body(kind: ConversationKind, number: int) -> str:
     return "\n".join(["Здравствуйте!", "", *lines, "", footer, ""])
 
 
+@dataclass(frozen=True, slots=True)
+class AttachedFile:
+    """A file an engineer attaches to a notification."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def with_file(text_part: Message, file: AttachedFile | None) -> Message:
+    """The notification's text part, or text and file as InfraManager mails an attachment."""
+    if file is None:
+        return text_part
+    message = MIMEMultipart("mixed")
+    message.attach(text_part)
+    maintype, _, subtype = file.content_type.partition("/")
+    attachment = MIMEApplication(file.data, _subtype=subtype or "octet-stream")
+    if maintype != "application":
+        attachment.replace_header("Content-Type", file.content_type)
+    # RFC 2231 keeps a Cyrillic file name intact whatever the body's charset.
+    attachment.add_header(
+        "Content-Disposition", "attachment", filename=("utf-8", "", file.filename)
+    )
+    message.attach(attachment)
+    return message
+
+
+def screenshot_png(number: int, width: int = 96, height: int = 64) -> bytes:
+    """A small PNG that looks like a screenshot (a title bar, a window, a dialog), its colours
+    picked by the ticket number; written by hand so the simulator needs no imaging library."""
+    tint = (number * 37) % 160
+    rows = []
+    for y in range(height):
+        row = bytearray([0])  # filter type: none
+        for x in range(width):
+            if y < 8:
+                pixel = (40, 70 + tint // 2, 140)
+            elif 20 <= y < 44 and 24 <= x < 72:
+                pixel = (250, 250, 250) if y > 24 else (200, 60, 60)
+            else:
+                pixel = (220, 224, 228)
+            row += bytes(pixel)
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
+
+
+def engineer_file(number: int, serial: int) -> AttachedFile:
+    """The file of the `serial`-th attachment: a screenshot and a text report, in turn."""
+    if serial % 2 == 1:
+        return AttachedFile(f"screenshot-{number}.png", "image/png", screenshot_png(number))
+    report = (
+        f"Заявка №{number}: результаты диагностики\n"
+        "Сетевое подключение: в порядке\n"
+        "Свободно на диске C: 41 ГБ\n"
+        "Последнее обновление драйверов: 3 дня назад\n"
+    )
+    return AttachedFile(f"diagnostics-{number}.txt", "text/plain", report.encode("utf-8"))
+
+
 def build_conversation_notification(
     ticket: TicketMail,
     kind: ConversationKind,
@@ -319,6 +396,7 @@ def build_conversation_notification(
     style: Style,
     *,
     seq: int,
+    file: AttachedFile | None = None,
     sender: str = DEFAULT_SENDER,
     now: datetime,
 ) -> bytes:
@@ -329,7 +407,7 @@ def build_conversation_notification(
     )
     charset.header_encoding = email.charset.BASE64
     body = fit_charset(conversation_body(kind, number), style.charset)
-    message: Message = MIMEText(body, "plain", charset)  # type: ignore[arg-type]
+    message = with_file(MIMEText(body, "plain", charset), file)  # type: ignore[arg-type]
     message["From"] = sender
     message["To"] = ticket.reply_address
     subject = fit_charset(notification_subject(ticket, number, style), style.charset)
@@ -355,6 +433,7 @@ class SimConfig:
     journal: Path | None = None
     poll: float = 0.2
     questions: bool = True
+    files_every: int = 2  # every n-th question or comment carries a file; 0: none
 
 
 @dataclass
@@ -376,6 +455,7 @@ class Simulator:
         self._by_message_id: dict[str, _Ticket] = {}
         self._sent: set[tuple[int, Step]] = set()
         self._next_number = config.first_number
+        self._comments = 0  # questions and comments said, for `files_every`
         self._load_journal()
 
     # -- journal -----------------------------------------------------------------------------
@@ -485,20 +565,33 @@ class Simulator:
         self._sent.add((ticket.number, step))
         self._record({"sent": ticket.number, "step": step.value})
 
+    def _file_for(self, ticket: _Ticket, kind: ConversationKind) -> AttachedFile | None:
+        """Every `files_every`-th question or comment comes with a file (never without
+        questions: the scripted employees of the fault tests and the benchmark expect none)."""
+        every = self.config.files_every
+        if kind not in ("question", "answer") or not self.config.questions or every <= 0:
+            return None
+        self._comments += 1
+        if self._comments % every:
+            return None
+        return engineer_file(ticket.number, self._comments // every)
+
     def _say_turn(self, ticket: _Ticket, kind: ConversationKind) -> None:
         ticket.said += 1
+        file = self._file_for(ticket, kind)
         raw = build_conversation_notification(
             ticket.mail,
             kind,
             ticket.number,
             style_for(ticket.number, self.config.charset_mode),
             seq=ticket.said,
+            file=file,
             sender=self.config.sender,
             now=datetime.now(UTC),
         )
         deliver(self.config.maildir, raw)
         self._record({"said": ticket.number, "kind": kind, "seq": ticket.said})
-        _say(f"№{ticket.number} {kind}")
+        _say(f"№{ticket.number} {kind}" + (f" with {file.filename}" if file else ""))
 
     def _answer(self, reply: ReplyMail, now: float) -> None:
         """InfraManager's side of the conversation: plan the answer to an employee's reply."""

@@ -8,17 +8,21 @@ left behind by a crash stay unassigned, which is what the janitor's retention ru
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
+from gridfs.errors import NoFile
 from helpdesk_contracts.photos import PHOTO_BUCKET, PhotoMetadata
 from helpdesk_gateway.domain.photos import EncodedPhoto
 from pymongo.asynchronous.database import AsyncDatabase
 
 Document = dict[str, Any]
 BUCKET = PHOTO_BUCKET
+CONVERSATION_PURPOSES = ("comment", "support_comment")
+"""`metadata.purpose` of files that came with a comment (comment_files.py; the inbox)."""
 
 
 class AttachmentStore:
@@ -70,6 +74,21 @@ class AttachmentStore:
             doc = await self.files.find_one({"_id": ObjectId(file_id)}, {"metadata": 1})
             if doc is not None and (doc.get("metadata") or {}).get("ticket_id") is None:
                 await self.bucket.delete(ObjectId(file_id))
+
+    async def forget_conversation_files(self, ticket_ids: list[str]) -> int:
+        """Delete the files of these tickets' conversations: the employee's (`comment`) and IT
+        support's (`support_comment`, stored by the inbox). The ticket's own photos are the
+        janitor's, which keeps them while the ticket email may still have to go out."""
+        query = {
+            "metadata.ticket_id": {"$in": ticket_ids},
+            "metadata.purpose": {"$in": list(CONVERSATION_PURPOSES)},
+        }
+        deleted = 0
+        async for doc in self.files.find(query, {"_id": 1}):
+            with contextlib.suppress(NoFile):  # deleted meanwhile (the janitor)
+                await self.bucket.delete(doc["_id"])
+                deleted += 1
+        return deleted
 
     async def read(self, file_id: str) -> bytes:
         stream = await self.bucket.open_download_stream(ObjectId(file_id))

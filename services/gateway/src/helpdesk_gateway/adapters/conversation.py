@@ -13,12 +13,11 @@ from uuid import UUID
 
 from bson import ObjectId
 from helpdesk_contracts.ticket.v1 import ReplyKind, SendTicketReply
+from helpdesk_gateway.domain.tickets import MAX_THREAD_IDS
 from helpdesk_runtime.outbox import OUTBOX_FIELD, outbox_entry
 from pymongo.asynchronous.collection import AsyncCollection
 
 Document = dict[str, Any]
-MAX_THREAD_IDS = 19
-"""The mailer adds the ticket email's own Message-ID; the contract allows 20 in all."""
 
 
 def _oid(ticket_id: str) -> ObjectId | None:
@@ -37,7 +36,10 @@ class ConversationStore:
         if oid is None or not message_id:
             return
         update: Document = {
-            "$push": {"thread.message_ids": {"$each": [message_id], "$slice": -MAX_THREAD_IDS}}
+            "$push": {"thread.message_ids": {"$each": [message_id], "$slice": -MAX_THREAD_IDS}},
+            # A status change read from an older snapshot sets the whole thread: it must see
+            # this one (its version check fails and it reads the ticket again).
+            "$inc": {"version": 1},
         }
         fields: Document = {}
         if subject:

@@ -8,7 +8,7 @@ with a version check, and each applied event id is remembered, so a redelivery c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -39,9 +39,17 @@ ERASURE: Document = {
     "description": "",
     "location": None,
     "rating.comment": None,
+    "thread.subject": None,  # InfraManager's subject echoes the description's first words
 }
 """What an erased ticket keeps: category, department, times, statuses, rating, references, so
 the manager's figures stay; InfraManager keeps its own copy of the email."""
+
+ForgetFiles = Callable[[list[str]], Awaitable[int]]
+"""Deletes the conversation's files (comments' attachments, both ways) of the given tickets."""
+
+
+async def _no_files(ticket_ids: list[str]) -> int:
+    return 0
 
 
 def _record(doc: Document) -> TicketRecord:
@@ -103,32 +111,45 @@ class TicketRepository:
         )
         return result.modified_count
 
-    async def erase_due(self, now: datetime, *, limit: int = 500) -> int:
+    async def erase_due(
+        self, now: datetime, *, forget_files: ForgetFiles = _no_files, limit: int = 500
+    ) -> int:
         """Erase the personal data of tickets whose grace period is over.
 
         A ticket whose events are still in its outbox waits: they carry the data to neighbours.
-        Status comments (InfraManager's words to the person) go too.
+        Status comments (InfraManager's words to the person), the employee's comments and
+        requests, and the files of the conversation go too (the files first: a crash between
+        leaves the ticket due, so the next pass finishes it).
         """
         due = {"erase_after": {"$lte": now}, "outbox.0": {"$exists": False}}
         erased = 0
-        async for doc in self.collection.find(due, {"history": 1, "version": 1}).limit(limit):
+        fields = {"history": 1, "replies": 1, "version": 1}
+        async for doc in self.collection.find(due, fields).limit(limit):
+            await forget_files([str(doc["_id"])])
             history = [{**entry, "comment": None} for entry in doc.get("history") or []]
+            replies = [{**reply, "text": ""} for reply in doc.get("replies") or []]
             # The version guard: a status applied meanwhile is not overwritten (next pass).
             result = await self.collection.update_one(
                 {"_id": doc["_id"], "erase_after": {"$lte": now}, "version": doc.get("version", 0)},
                 {
-                    "$set": {**ERASURE, "history": history, "erased_at": now},
+                    "$set": {**ERASURE, "history": history, "replies": replies, "erased_at": now},
                     "$unset": {"erase_after": ""},
                 },
             )
             erased += result.modified_count
         return erased
 
-    async def purge_older_than(self, cutoff: datetime) -> int:
-        """Delete tickets submitted before `cutoff` (none with events still to relay)."""
-        result = await self.collection.delete_many(
-            {"submitted_at": {"$lt": cutoff}, "outbox.0": {"$exists": False}}
-        )
+    async def purge_older_than(
+        self, cutoff: datetime, *, forget_files: ForgetFiles = _no_files
+    ) -> int:
+        """Delete tickets submitted before `cutoff` (none with events still to relay), and the
+        files of their conversations before them."""
+        old = {"submitted_at": {"$lt": cutoff}, "outbox.0": {"$exists": False}}
+        ids = [doc["_id"] async for doc in self.collection.find(old, {"_id": 1})]
+        if not ids:
+            return 0
+        await forget_files([str(i) for i in ids])
+        result = await self.collection.delete_many({**old, "_id": {"$in": ids}})
         return result.deleted_count
 
     async def get(self, ticket_id: str) -> TicketRecord | None:

@@ -189,6 +189,22 @@ def on_email_failed(ticket: TicketRecord, event: TicketEmailFailed) -> Change:
     )
 
 
+MAX_THREAD_IDS = 19
+"""InfraManager's notifications kept per ticket: the mailer adds the ticket email's own
+Message-ID, and the contract allows 20 in all."""
+
+
+def thread_fields(thread: Thread, message_id: str | None, subject: str | None) -> dict[str, object]:
+    """A notification joins the ticket's thread, so the employee's next reply answers it (a
+    status notification as much as a comment: a question often comes with «Ожидает ответа»)."""
+    fields: dict[str, object] = {}
+    if message_id and message_id not in thread.message_ids:
+        fields["thread.message_ids"] = [*thread.message_ids, message_id][-MAX_THREAD_IDS:]
+        if subject:
+            fields["thread.subject"] = subject
+    return fields
+
+
 def on_status_changed(ticket: TicketRecord, event: TicketStatusChanged, now: datetime) -> Change:
     entry = StatusEntry(
         status=event.status,
@@ -201,6 +217,7 @@ def on_status_changed(ticket: TicketRecord, event: TicketStatusChanged, now: dat
     fields: dict[str, object] = {}
     if event.itsm_number and not ticket.itsm_number:
         fields["itsm_number"] = event.itsm_number
+    fields.update(thread_fields(ticket.thread, event.source_email_id, event.email_subject))
     stale = ticket.status_changed_at is not None and event.changed_at < ticket.status_changed_at
     if stale:
         # An older notification read late: history only; the user already knows better news.
