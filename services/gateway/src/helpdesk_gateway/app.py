@@ -139,9 +139,10 @@ def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gatew
         storage=SharedClientStorage(runtime.mongo, settings.infra.mongo_db),
         events_isolation=SimpleEventIsolation(),
         ctx=ctx,
+        i18n=ctx.i18n,
     )
     dispatcher.update.outer_middleware(UserContextMiddleware(ctx))
-    dispatcher.include_router(build_router(ctx.i18n))
+    dispatcher.include_router(build_router())
     telegram = TelegramRunner(bot, dispatcher, settings, ctx.i18n)
     scheduler = Scheduler(ctx, AbandonedDrafts(db[FSM_COLLECTION], ctx.attachments))
     accounts = Accounts(ctx, FsmAccess(dispatcher, bot.id))

@@ -19,7 +19,7 @@ from helpdesk_gateway.callbacks import ConversationAction, ConversationCb
 from helpdesk_gateway.comment_files import FileRefusedError, take_file
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain.tickets import RATABLE, EmailState, TicketRecord
-from helpdesk_gateway.i18n import I18n, Texts
+from helpdesk_gateway.i18n import Texts
 from helpdesk_gateway.keyboards import menu
 from helpdesk_gateway.keyboards.conversation import cancel_input, confirm_cancel
 from helpdesk_gateway.keyboards.tickets import stars
@@ -81,217 +81,232 @@ async def _leave(state: FSMContext) -> None:
     await state.update_data({DATA_KEY: None})
 
 
-def router(i18n: I18n) -> Router:
-    del i18n
+async def start_comment(
+    query: CallbackQuery,
+    callback_data: ConversationCb,
+    state: FSMContext,
+    t: Texts,
+    ctx: GatewayContext,
+    user: GatewayUser,
+) -> None:
+    """«Ответить» / «Добавить комментарий»: the next message is the comment."""
+    owned = await _owned_ticket(query, callback_data, t, ctx, user)
+    if owned is None:
+        return
+    ticket, shown = owned
+    current = await state.get_state()
+    if current is not None and current != Conversation.comment.state:
+        # A draft or a rating comment is open: finishing it first keeps it intact.
+        await query.answer(t("conversation-busy"), show_alert=True)
+        return
+    await query.answer()
+    await state.set_state(Conversation.comment)
+    await state.update_data({DATA_KEY: ticket.id})
+    await shown.answer(
+        t("conversation-ask-comment", ticket=ticket_label(t, ticket)),
+        reply_markup=cancel_input(t, ticket.id),
+    )
+
+
+async def abandon(query: CallbackQuery, state: FSMContext, t: Texts, ctx: GatewayContext) -> None:
+    """«Не отправлять» under a prompt, «Нет, оставить» under the cancel question."""
+    del ctx
+    if await state.get_state() in (Conversation.comment.state, Conversation.reopen.state):
+        await _leave(state)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(t("conversation-abandoned"), reply_markup=menu.main_menu(t))
+
+
+async def comment(
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    ctx: GatewayContext,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """The comment the employee was asked for."""
+    ticket_id = (await state.get_data()).get(DATA_KEY)
+    ticket = (
+        await ctx.tickets.of_user(ticket_id, user.telegram_user_id)
+        if isinstance(ticket_id, str)
+        else None
+    )
+    if ticket is None:
+        await state.set_state(None)
+        await message.answer(t("ticket-not-found"), reply_markup=menu.main_menu(t))
+        return
+    if await _deliver(message, t, ctx, user, ticket, bot):
+        await _leave(state)
+
+
+async def solved(
+    query: CallbackQuery,
+    callback_data: ConversationCb,
+    t: Texts,
+    ctx: GatewayContext,
+    user: GatewayUser,
+) -> None:
+    """«Да» to «Проблема решена?»: the rating question, unless rated already."""
+    owned = await _owned_ticket(query, callback_data, t, ctx, user)
+    if owned is None:
+        return
+    ticket, shown = owned
+    await query.answer()
+    await shown.edit_reply_markup(reply_markup=None)
+    if ticket.rating.value is None and ticket.status in RATABLE:
+        await shown.answer(
+            t("solved-rate", ticket=ticket_label(t, ticket)), reply_markup=stars(t, ticket.id)
+        )
+    else:
+        await shown.answer(t("solved-thanks"), reply_markup=menu.main_menu(t))
+
+
+async def not_solved(
+    query: CallbackQuery,
+    callback_data: ConversationCb,
+    state: FSMContext,
+    t: Texts,
+    ctx: GatewayContext,
+    user: GatewayUser,
+) -> None:
+    """«Нет, не решена» (after a resolution or a low rating): ask what is still wrong."""
+    owned = await _owned_ticket(query, callback_data, t, ctx, user)
+    if owned is None:
+        return
+    ticket, shown = owned
+    if ticket.status not in RATABLE:
+        await query.answer(
+            t("reopen-not-resolved", ticket=ticket_label(t, ticket)), show_alert=True
+        )
+        return
+    current = await state.get_state()
+    if current == Rating.comment.state:
+        # The low rating goes out without a comment; what is wrong goes to the reopen.
+        await ratings.finish(ctx, ticket.id, None)
+    elif current is not None and current not in (
+        Conversation.comment.state,
+        Conversation.reopen.state,
+    ):
+        await query.answer(t("conversation-busy"), show_alert=True)
+        return
+    await query.answer()
+    await shown.edit_reply_markup(reply_markup=None)
+    await state.set_state(Conversation.reopen)
+    await state.update_data({DATA_KEY: ticket.id})
+    await shown.answer(
+        t("reopen-ask", ticket=ticket_label(t, ticket)),
+        reply_markup=cancel_input(t, ticket.id),
+    )
+
+
+async def reopen_reason(
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    ctx: GatewayContext,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """What is still wrong: a reopen request in the ticket's thread."""
+    ticket_id = (await state.get_data()).get(DATA_KEY)
+    ticket = (
+        await ctx.tickets.of_user(ticket_id, user.telegram_user_id)
+        if isinstance(ticket_id, str)
+        else None
+    )
+    if ticket is None:
+        await _leave(state)
+        await message.answer(t("ticket-not-found"), reply_markup=menu.main_menu(t))
+        return
+    if await _deliver(message, t, ctx, user, ticket, bot, ReplyKind.REOPEN):
+        await _leave(state)
+
+
+async def ask_cancel(
+    query: CallbackQuery,
+    callback_data: ConversationCb,
+    t: Texts,
+    ctx: GatewayContext,
+    user: GatewayUser,
+) -> None:
+    """«Отменить заявку» under its details: asked once more, it cannot be undone."""
+    owned = await _owned_ticket(query, callback_data, t, ctx, user)
+    if owned is None:
+        return
+    ticket, shown = owned
+    if not await _cancellable(query, t, ticket):
+        return
+    await query.answer()
+    await shown.answer(
+        t("cancel-ask", ticket=ticket_label(t, ticket)),
+        reply_markup=confirm_cancel(t, ticket.id),
+    )
+
+
+async def cancel(
+    query: CallbackQuery,
+    callback_data: ConversationCb,
+    t: Texts,
+    ctx: GatewayContext,
+    user: GatewayUser,
+) -> None:
+    """«Да, отменить»: a cancellation email goes into the ticket's thread."""
+    owned = await _owned_ticket(query, callback_data, t, ctx, user)
+    if owned is None:
+        return
+    ticket, shown = owned
+    if not await _cancellable(query, t, ticket):
+        return
+    await query.answer()
+    await shown.edit_reply_markup(reply_markup=None)
+    await conversation.send_reply(ctx, ticket, user, ReplyKind.CANCEL, "", [])
+    await shown.answer(
+        t("cancel-queued", ticket=ticket_label(t, ticket)), reply_markup=menu.main_menu(t)
+    )
+
+
+async def reply(
+    message: Message, t: Texts, ctx: GatewayContext, user: GatewayUser, bot: Bot
+) -> None:
+    """A Telegram reply to a bot message about a ticket: a comment on that ticket."""
+    reference = referenced(message)
+    ticket = (
+        await conversation.ticket_by_reference(ctx, reference, user.telegram_user_id)
+        if reference
+        else None
+    )
+    if ticket is None:
+        await message.answer(t("conversation-reply-no-ticket"), reply_markup=menu.main_menu(t))
+        return
+    await _deliver(message, t, ctx, user, ticket, bot)
+
+
+def router() -> Router:
     r = Router(name="conversation")
     r.message.middleware(RequireAuthorized())
     r.callback_query.middleware(RequireAuthorized())
-
-    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.COMMENT))
-    async def start_comment(
-        query: CallbackQuery,
-        callback_data: ConversationCb,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-    ) -> None:
-        """«Ответить» / «Добавить комментарий»: the next message is the comment."""
-        owned = await _owned_ticket(query, callback_data, t, ctx, user)
-        if owned is None:
-            return
-        ticket, shown = owned
-        current = await state.get_state()
-        if current is not None and current != Conversation.comment.state:
-            # A draft or a rating comment is open: finishing it first keeps it intact.
-            await query.answer(t("conversation-busy"), show_alert=True)
-            return
-        await query.answer()
-        await state.set_state(Conversation.comment)
-        await state.update_data({DATA_KEY: ticket.id})
-        await shown.answer(
-            t("conversation-ask-comment", ticket=ticket_label(t, ticket)),
-            reply_markup=cancel_input(t, ticket.id),
-        )
-
-    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.ABANDON))
-    async def abandon(
-        query: CallbackQuery, state: FSMContext, t: Texts, ctx: GatewayContext
-    ) -> None:
-        """«Не отправлять» under a prompt, «Нет, оставить» under the cancel question."""
-        del ctx
-        if await state.get_state() in (Conversation.comment.state, Conversation.reopen.state):
-            await _leave(state)
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=None)
-            await query.message.answer(t("conversation-abandoned"), reply_markup=menu.main_menu(t))
-
-    @r.message(Conversation.comment)
-    async def comment(
-        message: Message,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """The comment the employee was asked for."""
-        ticket_id = (await state.get_data()).get(DATA_KEY)
-        ticket = (
-            await ctx.tickets.of_user(ticket_id, user.telegram_user_id)
-            if isinstance(ticket_id, str)
-            else None
-        )
-        if ticket is None:
-            await state.set_state(None)
-            await message.answer(t("ticket-not-found"), reply_markup=menu.main_menu(t))
-            return
-        if await _deliver(message, t, ctx, user, ticket, bot):
-            await _leave(state)
-
-    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.SOLVED))
-    async def solved(
-        query: CallbackQuery,
-        callback_data: ConversationCb,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-    ) -> None:
-        """«Да» to «Проблема решена?»: the rating question, unless rated already."""
-        owned = await _owned_ticket(query, callback_data, t, ctx, user)
-        if owned is None:
-            return
-        ticket, shown = owned
-        await query.answer()
-        await shown.edit_reply_markup(reply_markup=None)
-        if ticket.rating.value is None and ticket.status in RATABLE:
-            await shown.answer(
-                t("solved-rate", ticket=ticket_label(t, ticket)), reply_markup=stars(t, ticket.id)
-            )
-        else:
-            await shown.answer(t("solved-thanks"), reply_markup=menu.main_menu(t))
-
-    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.REOPEN))
-    async def not_solved(
-        query: CallbackQuery,
-        callback_data: ConversationCb,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-    ) -> None:
-        """«Нет, не решена» (after a resolution or a low rating): ask what is still wrong."""
-        owned = await _owned_ticket(query, callback_data, t, ctx, user)
-        if owned is None:
-            return
-        ticket, shown = owned
-        if ticket.status not in RATABLE:
-            await query.answer(
-                t("reopen-not-resolved", ticket=ticket_label(t, ticket)), show_alert=True
-            )
-            return
-        current = await state.get_state()
-        if current == Rating.comment.state:
-            # The low rating goes out without a comment; what is wrong goes to the reopen.
-            await ratings.finish(ctx, ticket.id, None)
-        elif current is not None and current not in (
-            Conversation.comment.state,
-            Conversation.reopen.state,
-        ):
-            await query.answer(t("conversation-busy"), show_alert=True)
-            return
-        await query.answer()
-        await shown.edit_reply_markup(reply_markup=None)
-        await state.set_state(Conversation.reopen)
-        await state.update_data({DATA_KEY: ticket.id})
-        await shown.answer(
-            t("reopen-ask", ticket=ticket_label(t, ticket)),
-            reply_markup=cancel_input(t, ticket.id),
-        )
-
-    @r.message(Conversation.reopen)
-    async def reopen_reason(
-        message: Message,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """What is still wrong: a reopen request in the ticket's thread."""
-        ticket_id = (await state.get_data()).get(DATA_KEY)
-        ticket = (
-            await ctx.tickets.of_user(ticket_id, user.telegram_user_id)
-            if isinstance(ticket_id, str)
-            else None
-        )
-        if ticket is None:
-            await _leave(state)
-            await message.answer(t("ticket-not-found"), reply_markup=menu.main_menu(t))
-            return
-        if await _deliver(message, t, ctx, user, ticket, bot, ReplyKind.REOPEN):
-            await _leave(state)
-
-    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.CANCEL))
-    async def ask_cancel(
-        query: CallbackQuery,
-        callback_data: ConversationCb,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-    ) -> None:
-        """«Отменить заявку» under its details: asked once more, it cannot be undone."""
-        owned = await _owned_ticket(query, callback_data, t, ctx, user)
-        if owned is None:
-            return
-        ticket, shown = owned
-        if not await _cancellable(query, t, ticket):
-            return
-        await query.answer()
-        await shown.answer(
-            t("cancel-ask", ticket=ticket_label(t, ticket)),
-            reply_markup=confirm_cancel(t, ticket.id),
-        )
-
-    @r.callback_query(ConversationCb.filter(F.action == ConversationAction.CANCEL_CONFIRM))
-    async def cancel(
-        query: CallbackQuery,
-        callback_data: ConversationCb,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-    ) -> None:
-        """«Да, отменить»: a cancellation email goes into the ticket's thread."""
-        owned = await _owned_ticket(query, callback_data, t, ctx, user)
-        if owned is None:
-            return
-        ticket, shown = owned
-        if not await _cancellable(query, t, ticket):
-            return
-        await query.answer()
-        await shown.edit_reply_markup(reply_markup=None)
-        await conversation.send_reply(ctx, ticket, user, ReplyKind.CANCEL, "", [])
-        await shown.answer(
-            t("cancel-queued", ticket=ticket_label(t, ticket)), reply_markup=menu.main_menu(t)
-        )
-
-    @r.message(StateFilter(None), F.reply_to_message)
-    async def reply(
-        message: Message, t: Texts, ctx: GatewayContext, user: GatewayUser, bot: Bot
-    ) -> None:
-        """A Telegram reply to a bot message about a ticket: a comment on that ticket."""
-        reference = referenced(message)
-        ticket = (
-            await conversation.ticket_by_reference(ctx, reference, user.telegram_user_id)
-            if reference
-            else None
-        )
-        if ticket is None:
-            await message.answer(t("conversation-reply-no-ticket"), reply_markup=menu.main_menu(t))
-            return
-        await _deliver(message, t, ctx, user, ticket, bot)
-
+    r.callback_query.register(
+        start_comment, ConversationCb.filter(F.action == ConversationAction.COMMENT)
+    )
+    r.callback_query.register(
+        abandon, ConversationCb.filter(F.action == ConversationAction.ABANDON)
+    )
+    r.message.register(comment, Conversation.comment)
+    r.callback_query.register(solved, ConversationCb.filter(F.action == ConversationAction.SOLVED))
+    r.callback_query.register(
+        not_solved, ConversationCb.filter(F.action == ConversationAction.REOPEN)
+    )
+    r.message.register(reopen_reason, Conversation.reopen)
+    r.callback_query.register(
+        ask_cancel, ConversationCb.filter(F.action == ConversationAction.CANCEL)
+    )
+    r.callback_query.register(
+        cancel, ConversationCb.filter(F.action == ConversationAction.CANCEL_CONFIRM)
+    )
+    r.message.register(reply, StateFilter(None), F.reply_to_message)
     return r
 
 

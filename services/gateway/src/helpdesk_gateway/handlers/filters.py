@@ -1,4 +1,10 @@
-"""The one stale-button rule of the wizard, as an aiogram filter.
+"""Filters the handlers share: a reply-keyboard label in any language, and the stale-button
+rules (the wizard's draft, an employee's own ticket).
+
+`Label` matches a text against a locale key's wording in every language; the texts come from
+the dispatcher's workflow data (`i18n`), so a router needs nothing at build time.
+
+The one stale-button rule of the wizard:
 
 A wizard button carries its draft's id. `CurrentDraft` lets a press through only when that
 draft is the user's current one (and the wizard is at one of the given steps), and hands the
@@ -19,6 +25,23 @@ from aiogram.types import CallbackQuery, Message
 from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.callbacks import WizardCb
 from helpdesk_gateway.handlers.wizard_flow import draft_for
+from helpdesk_gateway.i18n import I18n
+
+
+class Label(Filter):
+    """A reply-keyboard button (or a word) pressed or typed in any of the bot's languages."""
+
+    def __init__(self, key: str, *, ignore_case: bool = False) -> None:
+        self.key = key
+        self.ignore_case = ignore_case
+
+    async def __call__(self, message: Message, i18n: I18n) -> bool:
+        if message.text is None:
+            return False
+        if self.ignore_case:
+            words = {word.lower() for word in i18n.variants(self.key)}
+            return message.text.lower() in words
+        return message.text in i18n.variants(self.key)
 
 
 class CurrentDraft(Filter):

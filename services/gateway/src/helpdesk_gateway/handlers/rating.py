@@ -17,7 +17,7 @@ from helpdesk_gateway.callbacks import RatingCb, RatingCommentCb
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain.drafts import RatingData
 from helpdesk_gateway.domain.tickets import RATABLE
-from helpdesk_gateway.i18n import I18n, Texts
+from helpdesk_gateway.i18n import Texts
 from helpdesk_gateway.keyboards import menu
 from helpdesk_gateway.keyboards.conversation import with_reopen
 from helpdesk_gateway.keyboards.tickets import no_comment
@@ -32,122 +32,124 @@ async def _pending(state: FSMContext) -> RatingData | None:
     return RatingData.model_validate(raw) if raw else None
 
 
-def router(i18n: I18n) -> Router:
-    del i18n
+async def rate(
+    query: CallbackQuery,
+    callback_data: RatingCb,
+    state: FSMContext,
+    t: Texts,
+    ctx: GatewayContext,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """A star button: the rating is kept (once) and a comment is offered."""
+    ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
+    if ticket is None or not 1 <= callback_data.stars <= 5:
+        await query.answer(t("button-stale"))
+        return
+    if ticket.rating.value is not None:
+        await query.answer(t("rating-already"), show_alert=True)
+        return
+    if ticket.status not in RATABLE:
+        await query.answer(t("rating-not-available"), show_alert=True)
+        return
+    stored = await ctx.tickets.rate(
+        ticket.id, user.telegram_user_id, callback_data.stars, ctx.clock()
+    )
+    if not stored:
+        await query.answer(t("rating-already"), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            (query.message.text or "")
+            + "\n\n"
+            + t("rating-chosen", stars=stars_text(callback_data.stars)),
+            reply_markup=None,
+        )
+    previous = await _pending(state)
+    current = await state.get_state()
+    if previous is not None:
+        await ratings.finish(ctx, previous.ticket_id, None)
+    elif current is not None:
+        # In the middle of something else (a draft): no comment question, nothing clobbered.
+        await ratings.finish(ctx, ticket.id, None)
+        await bot.send_message(query.from_user.id, t("rating-thanks"))
+        return
+    await state.set_state(Rating.comment)
+    await state.update_data(rating=RatingData(ticket_id=ticket.id).model_dump())
+    markup = no_comment(t, ticket.id)
+    if callback_data.stars <= 2:
+        markup = with_reopen(t, markup, ticket.id)
+    prompt = await bot.send_message(
+        query.from_user.id, t("rating-ask-comment"), reply_markup=markup
+    )
+    pending = RatingData(ticket_id=ticket.id, prompt_message_id=prompt.message_id)
+    await state.update_data(rating=pending.model_dump())
+
+
+async def comment(
+    message: Message, state: FSMContext, t: Texts, ctx: GatewayContext, bot: Bot
+) -> None:
+    """The optional comment: TicketRated is queued with it."""
+    pending = await _pending(state)
+    text = (message.text or "").strip()
+    if pending is None:
+        await state.clear()
+        return
+    if len(text) > MAX_COMMENT_LENGTH:
+        await message.answer(t("rating-comment-too-long", max=MAX_COMMENT_LENGTH))
+        return
+    await ratings.finish(ctx, pending.ticket_id, text or None)
+    await state.clear()
+    await message.answer(t("rating-thanks"), reply_markup=menu.main_menu(t))
+    if pending.prompt_message_id is not None:
+        # The question is answered: its "No comment" button goes, as the step is over.
+        with suppress(TelegramBadRequest):
+            await bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=pending.prompt_message_id
+            )
+
+
+async def comment_not_text(message: Message, t: Texts) -> None:
+    """A sticker or photo where the comment is expected."""
+    await message.answer(t("rating-comment-text-only"))
+
+
+async def skip_comment(
+    query: CallbackQuery,
+    callback_data: RatingCommentCb,
+    state: FSMContext,
+    t: Texts,
+    ctx: GatewayContext,
+    user: GatewayUser,
+) -> None:
+    """'No comment': TicketRated is queued without one."""
+    ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
+    if ticket is None or ticket.rating.value is None:
+        await query.answer(t("button-stale"))
+        return
+    published = await ratings.finish(ctx, ticket.id, None)
+    pending = await _pending(state)
+    if pending is not None and pending.ticket_id == ticket.id:
+        await state.clear()
+    if isinstance(query.message, Message):
+        with suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=None)
+    if not published:
+        # The rating went out already (a comment was typed): an old button repeats nothing.
+        await query.answer(t("button-stale"))
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(t("rating-thanks"), reply_markup=menu.main_menu(t))
+
+
+def router() -> Router:
     r = Router(name="rating")
     r.message.middleware(RequireAuthorized())
     r.callback_query.middleware(RequireAuthorized())
-
-    @r.callback_query(RatingCb.filter())
-    async def rate(
-        query: CallbackQuery,
-        callback_data: RatingCb,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """A star button: the rating is kept (once) and a comment is offered."""
-        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
-        if ticket is None or not 1 <= callback_data.stars <= 5:
-            await query.answer(t("button-stale"))
-            return
-        if ticket.rating.value is not None:
-            await query.answer(t("rating-already"), show_alert=True)
-            return
-        if ticket.status not in RATABLE:
-            await query.answer(t("rating-not-available"), show_alert=True)
-            return
-        stored = await ctx.tickets.rate(
-            ticket.id, user.telegram_user_id, callback_data.stars, ctx.clock()
-        )
-        if not stored:
-            await query.answer(t("rating-already"), show_alert=True)
-            return
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.edit_text(
-                (query.message.text or "")
-                + "\n\n"
-                + t("rating-chosen", stars=stars_text(callback_data.stars)),
-                reply_markup=None,
-            )
-        previous = await _pending(state)
-        current = await state.get_state()
-        if previous is not None:
-            await ratings.finish(ctx, previous.ticket_id, None)
-        elif current is not None:
-            # In the middle of something else (a draft): no comment question, nothing clobbered.
-            await ratings.finish(ctx, ticket.id, None)
-            await bot.send_message(query.from_user.id, t("rating-thanks"))
-            return
-        await state.set_state(Rating.comment)
-        await state.update_data(rating=RatingData(ticket_id=ticket.id).model_dump())
-        markup = no_comment(t, ticket.id)
-        if callback_data.stars <= 2:
-            markup = with_reopen(t, markup, ticket.id)
-        prompt = await bot.send_message(
-            query.from_user.id, t("rating-ask-comment"), reply_markup=markup
-        )
-        pending = RatingData(ticket_id=ticket.id, prompt_message_id=prompt.message_id)
-        await state.update_data(rating=pending.model_dump())
-
-    @r.message(Rating.comment, F.text)
-    async def comment(
-        message: Message, state: FSMContext, t: Texts, ctx: GatewayContext, bot: Bot
-    ) -> None:
-        """The optional comment: TicketRated is queued with it."""
-        pending = await _pending(state)
-        text = (message.text or "").strip()
-        if pending is None:
-            await state.clear()
-            return
-        if len(text) > MAX_COMMENT_LENGTH:
-            await message.answer(t("rating-comment-too-long", max=MAX_COMMENT_LENGTH))
-            return
-        await ratings.finish(ctx, pending.ticket_id, text or None)
-        await state.clear()
-        await message.answer(t("rating-thanks"), reply_markup=menu.main_menu(t))
-        if pending.prompt_message_id is not None:
-            # The question is answered: its "No comment" button goes, as the step is over.
-            with suppress(TelegramBadRequest):
-                await bot.edit_message_reply_markup(
-                    chat_id=message.chat.id, message_id=pending.prompt_message_id
-                )
-
-    @r.message(Rating.comment)
-    async def comment_not_text(message: Message, t: Texts) -> None:
-        """A sticker or photo where the comment is expected."""
-        await message.answer(t("rating-comment-text-only"))
-
-    @r.callback_query(RatingCommentCb.filter())
-    async def skip_comment(
-        query: CallbackQuery,
-        callback_data: RatingCommentCb,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-    ) -> None:
-        """'No comment': TicketRated is queued without one."""
-        ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
-        if ticket is None or ticket.rating.value is None:
-            await query.answer(t("button-stale"))
-            return
-        published = await ratings.finish(ctx, ticket.id, None)
-        pending = await _pending(state)
-        if pending is not None and pending.ticket_id == ticket.id:
-            await state.clear()
-        if isinstance(query.message, Message):
-            with suppress(TelegramBadRequest):
-                await query.message.edit_reply_markup(reply_markup=None)
-        if not published:
-            # The rating went out already (a comment was typed): an old button repeats nothing.
-            await query.answer(t("button-stale"))
-            return
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.answer(t("rating-thanks"), reply_markup=menu.main_menu(t))
-
+    r.callback_query.register(rate, RatingCb.filter())
+    r.message.register(comment, Rating.comment, F.text)
+    r.message.register(comment_not_text, Rating.comment)
+    r.callback_query.register(skip_comment, RatingCommentCb.filter())
     return r
