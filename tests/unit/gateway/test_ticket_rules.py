@@ -15,7 +15,7 @@ from helpdesk_gateway.domain.tickets import (
     on_status_changed,
 )
 
-from tests.unit.gateway.factories import T0, TICKET_ID, status_event, ticket
+from tests.unit.gateway.factories import T0, TICKET_ID, entry, status_event, ticket
 
 NOW = T0 + timedelta(hours=1)
 
@@ -111,3 +111,16 @@ def test_status_keys_follow_the_email_until_infra_manager_answers() -> None:
     assert ticket().status_key() == "status-submitted"
     assert ticket(email_state=EmailState.FAILED).status_key() == "status-email-failed"
     assert ticket(status=TicketStatus.IN_PROGRESS).status_key() == "status-in-progress"
+
+
+def test_not_solved_reopens_only_while_the_resolution_awaits_the_confirmation() -> None:
+    resolved = ticket(status=TicketStatus.RESOLVED, history=[entry(TicketStatus.RESOLVED, 10)])
+    assert resolved.reopen_refusal() is None
+    moved_on = [
+        resolved.model_copy(update={"status": status})
+        for status in (TicketStatus.REOPENED, TicketStatus.CLOSED, TicketStatus.CANCELLED)
+    ]
+    withdrawn = resolved.model_copy(update={"cancel_requested_at": T0})
+    for later in [*moved_on, withdrawn]:
+        assert later.reopen_refusal() == "reopen-no-longer-awaiting"
+    assert ticket(status=TicketStatus.IN_PROGRESS).reopen_refusal() == "reopen-not-resolved"

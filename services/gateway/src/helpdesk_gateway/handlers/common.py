@@ -7,18 +7,23 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 
-from helpdesk_gateway import ratings
 from helpdesk_gateway.adapters.users import GatewayUser
-from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain.drafts import FlowData
 from helpdesk_gateway.handlers.filters import Label
 from helpdesk_gateway.i18n import Texts
 from helpdesk_gateway.keyboards import menu
+from helpdesk_gateway.ratings import Ratings
 from helpdesk_gateway.states import Rating
+from helpdesk_gateway.ticket_wizard import TicketWizard
 
 
 async def cancel(
-    message: Message, state: FSMContext, t: Texts, ctx: GatewayContext, user: GatewayUser
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    ratings: Ratings,
+    user: GatewayUser,
 ) -> None:
     """/cancel (or the word): leaves whatever flow the user is in, dropping a draft."""
     current = await state.get_state()
@@ -27,10 +32,9 @@ async def cancel(
         await message.answer(t("nothing-to-cancel"), reply_markup=keyboard)
         return
     data = FlowData.model_validate(await state.get_data())
-    if data.draft is not None:
-        await ctx.attachments.discard(data.draft.photo_ids())
+    await wizard.drop(data.draft)
     if current == Rating.comment.state and data.rating is not None:
-        await ratings.finish(ctx, data.rating.ticket_id, None)
+        await ratings.finish(data.rating.ticket_id, None)
     await state.clear()
     await message.answer(
         t("cancelled") if user.authorized else t("cancelled-signed-out"), reply_markup=keyboard

@@ -10,7 +10,8 @@ from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.bot.middlewares import RequireAuthorized
 from helpdesk_gateway.callbacks import TicketsAction, TicketsCb
 from helpdesk_gateway.context import GatewayContext
-from helpdesk_gateway.handlers.filters import Label
+from helpdesk_gateway.domain.tickets import TicketRecord
+from helpdesk_gateway.handlers.filters import Label, OwnedTicket
 from helpdesk_gateway.i18n import Texts
 from helpdesk_gateway.keyboards import tickets as keyboards
 from helpdesk_gateway.keyboards.conversation import ticket_actions
@@ -34,22 +35,19 @@ async def list_tickets(message: Message, t: Texts, ctx: GatewayContext, user: Ga
 
 
 async def open_ticket(
-    query: CallbackQuery,
-    callback_data: TicketsCb,
-    t: Texts,
-    ctx: GatewayContext,
-    user: GatewayUser,
+    query: CallbackQuery, ticket: TicketRecord, shown: Message, t: Texts, ctx: GatewayContext
 ) -> None:
     """A ticket's button: its details (only the owner's own tickets)."""
-    ticket = await ctx.tickets.of_user(callback_data.ticket, user.telegram_user_id)
-    if ticket is None or not isinstance(query.message, Message):
-        await query.answer(t("ticket-not-found"))
-        return
     await query.answer()
-    await query.message.edit_text(
+    await shown.edit_text(
         ticket_detail_text(t, ticket, ctx.catalogue.current, ctx.timezone),
         reply_markup=ticket_actions(t, ticket),
     )
+
+
+async def ticket_gone(query: CallbackQuery, t: Texts) -> None:
+    """A ticket's button that `OwnedTicket` did not let through: gone, or not the presser's."""
+    await query.answer(t("ticket-not-found"))
 
 
 async def back_to_list(
@@ -70,6 +68,8 @@ def router() -> Router:
     r.callback_query.middleware(RequireAuthorized())
     r.message.register(list_tickets, Label("menu-my-tickets"))
     r.message.register(list_tickets, Command("tickets"))
-    r.callback_query.register(open_ticket, TicketsCb.filter(F.action == TicketsAction.OPEN))
+    opened = TicketsCb.filter(F.action == TicketsAction.OPEN)
+    r.callback_query.register(open_ticket, opened, OwnedTicket())
+    r.callback_query.register(ticket_gone, opened)
     r.callback_query.register(back_to_list, TicketsCb.filter(F.action == TicketsAction.LIST))
     return r
