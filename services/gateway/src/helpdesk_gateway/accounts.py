@@ -33,6 +33,10 @@ STAY_AT_CODE = frozenset({RejectReason.WRONG_CODE})
 SIGN_IN_STATES = frozenset({SignIn.email.state, SignIn.code.state})
 
 
+def _key(cause: ContractMessage) -> str:
+    return f"auth:{cause.message_id}"
+
+
 class Accounts:
     def __init__(self, ctx: GatewayContext, fsm: FsmAccess) -> None:
         self.ctx = ctx
@@ -43,10 +47,20 @@ class Accounts:
         return self.ctx.i18n.texts(user.locale if user else "ru")
 
     async def _tell(
-        self, cause: ContractMessage, chat_id: int, text: str, markup: Markup | None = None
+        self,
+        cause: ContractMessage,
+        chat_id: int,
+        text: str,
+        markup: Markup | None = None,
+        *,
+        retire: str | None = None,
     ) -> None:
         notification = Notification(
-            key=f"auth:{cause.message_id}", chat_id=chat_id, text=text, markup=markup_to_doc(markup)
+            key=_key(cause),
+            chat_id=chat_id,
+            text=text,
+            markup=markup_to_doc(markup),
+            retire=retire,
         )
         if await self.ctx.notifications.enqueue(notification, self.ctx.clock()):
             self.ctx.wake_notifier()
@@ -59,9 +73,8 @@ class Accounts:
         else:
             async with self.fsm.context(event.chat_id, event.telegram_user_id) as state:
                 await state.set_state(SignIn.code)
-                await state.update_data(
-                    sign_in=SignInData(masked_email=event.masked_email).model_dump()
-                )
+                sign_in = SignInData(masked_email=event.masked_email, code_notification=_key(event))
+                await state.update_data(sign_in=sign_in.model_dump())
         t = await self._texts(event.telegram_user_id)
         valid_for = (event.expires_at - self.ctx.clock()).total_seconds()
         text = t(
@@ -93,12 +106,16 @@ class Accounts:
         if not await self.ctx.users.authorize(event, self.ctx.clock()):
             log.info("stale UserAuthorized ignored (revoked later)")
             return
+        code_message = None
         async with self.fsm.context(event.chat_id, event.telegram_user_id) as state:
             if await state.get_state() in SIGN_IN_STATES:
+                sign_in = FlowData.model_validate(await state.get_data()).sign_in
+                code_message = sign_in.code_notification if sign_in else None
                 await state.clear()
         t = await self._texts(event.telegram_user_id)
         text = t("sign-in-done", name=event.profile.display_name, email=event.profile.email)
-        await self._tell(event, event.chat_id, text, menu.main_menu(t))
+        # The code message's «Указать другую почту» goes: the address is settled now.
+        await self._tell(event, event.chat_id, text, menu.main_menu(t), retire=code_message)
 
     async def revoked(self, event: UserRevoked) -> None:
         """Access withdrawn: blocked at once, any flow and draft dropped, the user told.

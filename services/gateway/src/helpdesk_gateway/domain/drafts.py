@@ -74,6 +74,8 @@ class SignInData(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     masked_email: str | None = None
+    code_notification: str | None = None
+    """The code message's notification: its «Указать другую почту» goes once signed in."""
 
 
 class RatingData(BaseModel):
