@@ -1,4 +1,10 @@
-"""Handlers, one router per feature, assembled in the order they must be tried."""
+"""Handlers, one router per feature, assembled in the order they must be tried.
+
+Handlers are module functions; each feature's `router()` only registers them. What they use
+comes from the dispatcher's workflow data (use cases, `i18n` for the `Label` filter), so a
+router needs nothing to be built. The routers are built per gateway rather than kept as
+module-level objects: aiogram attaches a router to one parent for life, and one process may
+build more than one gateway (the integration tests build one per test)."""
 
 from __future__ import annotations
 
