@@ -77,6 +77,7 @@ class UseCases:
     notifications: Notifications
     lifecycle: TicketLifecycle
     comment_files: CommentFiles
+    messages: Messages
 
     def workflow_data(self) -> dict[str, object]:
         return {
@@ -157,6 +158,7 @@ def build_use_cases(ctx: GatewayContext) -> UseCases:
             ctx.tickets, ctx.users, ctx.notifications, messages, clock, ctx.wake_notifier
         ),
         comment_files=CommentFiles(settings, ctx.attachments, clock),
+        messages=messages,
     )
 
 
@@ -279,7 +281,17 @@ def build_gateway(settings: GatewaySettings, *, clock: Clock = utc_now) -> Gatew
     telegram = TelegramRunner(bot, dispatcher, settings, ctx.i18n)
     drafts = AbandonedDrafts(db[FSM_COLLECTION], ctx.attachments)
     scheduler = Scheduler(ctx, use.ratings, use.notifications, drafts)
-    accounts = Accounts(ctx, FsmAccess(dispatcher, bot.id))
+    accounts = Accounts(
+        users=ctx.users,
+        tickets=ctx.tickets,
+        photos=ctx.attachments,
+        fsm=FsmAccess(dispatcher, bot.id),
+        queue=ctx.notifications,
+        messages=use.messages,
+        clock=clock,
+        wake_notifier=ctx.wake_notifier,
+        erasure_grace=timedelta(days=settings.personal_data_grace_days),
+    )
     _add_jobs(runtime, ctx.relay, notifier, scheduler, telegram)
     consumers = build_consumers(
         ctx, accounts, use.lifecycle, use.notifications, runtime.retry(TRANSIENT)

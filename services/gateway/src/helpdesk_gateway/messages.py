@@ -1,15 +1,26 @@
-"""What an employee is told when something happens to their ticket, as Telegram messages.
+"""What an employee is told when something happens to their ticket or their sign-in, as
+Telegram messages.
 
-The use cases (lifecycle.py, notifications.py, ratings.py) decide that an employee hears about
-something; this presenter, handed to them in app.py, turns that into a queued `Notification`:
-the text in the employee's language and the buttons under it. It is the only place besides
-the handlers that knows texts and keyboards.
+The use cases (lifecycle.py, notifications.py, ratings.py, accounts.py) decide that an
+employee hears about something; this presenter, handed to them in app.py, turns that into a
+queued `Notification`: the text in the employee's language and the buttons under it. It is the
+only place besides the handlers that knows texts and keyboards.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
+from aiogram.types import ReplyKeyboardRemove
+from helpdesk_contracts.auth.v1 import (
+    CodeRejected,
+    CodeSent,
+    RevokeReason,
+    UserAuthorized,
+    UserRevoked,
+)
 from helpdesk_contracts.ticket.v1 import (
     ConversationFile,
     TicketCancelRequested,
@@ -22,14 +33,17 @@ from helpdesk_contracts.ticket.v1 import (
     TicketStatusChanged,
 )
 
+from helpdesk_gateway.accounts import notification_key
 from helpdesk_gateway.adapters.notifications import Notification
 from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.domain.tickets import TicketRecord
-from helpdesk_gateway.i18n import I18n, Texts
+from helpdesk_gateway.i18n import DEFAULT_LOCALE, I18n, Texts
+from helpdesk_gateway.keyboards import menu
 from helpdesk_gateway.keyboards.conversation import answer_button, solved_question
+from helpdesk_gateway.keyboards.sign_in import code_sent as code_sent_keyboard
 from helpdesk_gateway.keyboards.tickets import stars
 from helpdesk_gateway.notifier import markup_to_doc
-from helpdesk_gateway.views import status_text, ticket_label
+from helpdesk_gateway.views import duration_text, reject_text, status_text, ticket_label
 
 TicketEvent = TicketEmailed | TicketEmailFailed | TicketStatusChanged
 
@@ -187,3 +201,43 @@ class Messages:
             text=t("rating-reminder", ticket=ticket_label(t, ticket)),
             markup=markup_to_doc(stars(t, ticket.id)),
         )
+
+    def code_sent(
+        self, user: GatewayUser | None, event: CodeSent, valid_for: float
+    ) -> Notification:
+        t = self._auth_texts(user)
+        text = t(
+            "sign-in-code-sent",
+            email=event.masked_email,
+            valid=duration_text(t, max(valid_for, 1)),
+            resend=duration_text(t, event.resend_after_seconds),
+        )
+        return self._auth(event, event.chat_id, text, markup_to_doc(code_sent_keyboard(t)))
+
+    def code_rejected(self, user: GatewayUser | None, event: CodeRejected) -> Notification:
+        return self._auth(event, event.chat_id, reject_text(self._auth_texts(user), event))
+
+    def signed_in(
+        self, user: GatewayUser | None, event: UserAuthorized, retire: str | None
+    ) -> Notification:
+        t = self._auth_texts(user)
+        text = t("sign-in-done", name=event.profile.display_name, email=event.profile.email)
+        notification = self._auth(event, event.chat_id, text, markup_to_doc(menu.main_menu(t)))
+        return replace(notification, retire=retire)
+
+    def revoked(self, user: GatewayUser, event: UserRevoked) -> Notification:
+        t = self.i18n.texts(user.locale)
+        key = "access-revoked-rebound" if event.reason == RevokeReason.REBOUND else "access-revoked"
+        return self._auth(event, user.chat_id, t(key), markup_to_doc(ReplyKeyboardRemove()))
+
+    def _auth_texts(self, user: GatewayUser | None) -> Texts:
+        return self.i18n.texts(user.locale if user else DEFAULT_LOCALE)
+
+    @staticmethod
+    def _auth(
+        cause: CodeSent | CodeRejected | UserAuthorized | UserRevoked,
+        chat_id: int,
+        text: str,
+        markup: dict[str, Any] | None = None,
+    ) -> Notification:
+        return Notification(key=notification_key(cause), chat_id=chat_id, text=text, markup=markup)
