@@ -245,6 +245,37 @@ async def test_not_solved_sends_a_reopen_request_and_a_resolved_again_ticket_ask
     assert again.button_texts == ["Да", "Нет, не решена"]
 
 
+@pytest.mark.parametrize("moved_on", [TicketStatus.REOPENED, TicketStatus.CLOSED])
+async def test_not_solved_on_an_old_question_is_refused_once_the_ticket_moved_on(
+    world: World, moved_on: TicketStatus
+) -> None:
+    user = new_user()
+    commands = await commands_bus(world)
+    submitted = await emailed_ticket(world, user)
+    await resolve(world, submitted)
+    solved = await world.reply(user, lambda m: m.visible_text.endswith("Проблема решена?"))
+    await world.bus.publish(
+        TicketStatusChanged(
+            ticket_id=submitted.ticket_id,
+            reference=submitted.reference,
+            status=moved_on,
+            itsm_number="12345",
+            changed_at=world.clock() + timedelta(minutes=10),
+        )
+    )
+    await world.settle()
+
+    press = await world.press(user, solved, "Нет, не решена")
+    answer = await world.answer_of(press)
+    assert answer["text"] == (
+        f"Заявка {submitted.reference} (№12345) больше не ждёт вашего подтверждения: её статус "
+        "уже изменился. Где она сейчас — в «📋 Мои заявки»."
+    )
+    assert answer["show_alert"] is True
+    await world.settle()
+    assert commands.all(SendTicketReply) == []
+
+
 async def test_a_low_rating_offers_the_reopen(world: World) -> None:
     user = new_user()
     commands = await commands_bus(world)

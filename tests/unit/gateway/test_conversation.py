@@ -13,16 +13,16 @@ from helpdesk_contracts.ticket.v1 import (
     TicketStatus,
 )
 from helpdesk_gateway.comment_files import content_type_of, safe_filename
-from helpdesk_gateway.conversation import (
-    file_notification,
-    support_comment_text,
-    too_big_for_telegram,
-)
 from helpdesk_gateway.domain.tickets import EmailState
 from helpdesk_gateway.handlers.conversation import referenced
 from helpdesk_gateway.i18n import I18n
 from helpdesk_gateway.keyboards.conversation import ticket_actions
-from helpdesk_gateway.lifecycle import render
+from helpdesk_gateway.messages import (
+    file_notification,
+    render,
+    support_comment_text,
+    too_big_for_telegram,
+)
 
 from tests.unit.gateway.factories import TICKET_ID, status_event, ticket
 

@@ -13,12 +13,14 @@ from helpdesk_contracts.ticket.v1 import (
     TicketStatus,
     TicketStatusChanged,
 )
-from helpdesk_gateway.adapters.notifications import Notification
 from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.domain.tickets import AppliedEvent, Change, TicketRecord
 from helpdesk_gateway.i18n import I18n
 from helpdesk_gateway.lifecycle import TicketLifecycle
+from helpdesk_gateway.messages import Messages
 from helpdesk_runtime.optimistic import ConflictError
+
+from tests.unit.gateway.fakes import FakeQueue
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 TICKET = TicketRecord(
@@ -69,17 +71,6 @@ class FakeUsers:
 
 
 @dataclass
-class FakeQueue:
-    queued: dict[str, Notification] = field(default_factory=dict)
-
-    async def enqueue(self, notification: Notification, now: datetime) -> bool:
-        if notification.key in self.queued:
-            return False
-        self.queued[notification.key] = notification
-        return True
-
-
-@dataclass
 class World:
     tickets: FakeTickets
     queue: FakeQueue = field(default_factory=FakeQueue)
@@ -93,7 +84,7 @@ class World:
             tickets=self.tickets,
             users=FakeUsers(),
             notifications=self.queue,
-            i18n=I18n.load(),
+            messages=Messages(I18n.load()),
             clock=lambda: NOW,
             wake_notifier=wake,
         )

@@ -15,7 +15,7 @@ from helpdesk_gateway.domain.tickets import (
     on_status_changed,
 )
 
-from tests.unit.gateway.factories import T0, TICKET_ID, status_event, ticket
+from tests.unit.gateway.factories import T0, TICKET_ID, entry, status_event, ticket
 
 NOW = T0 + timedelta(hours=1)
 
@@ -130,3 +130,16 @@ def test_a_status_notification_joins_the_thread_the_employees_reply_answers() ->
     kept = on_status_changed(full, question, NOW).set_fields["thread.message_ids"]
     assert isinstance(kept, list) and len(kept) == 19
     assert kept[0] == "<1@im>" and kept[-1] == "<12345.question@im.example.com>"
+
+
+def test_not_solved_reopens_only_while_the_resolution_awaits_the_confirmation() -> None:
+    resolved = ticket(status=TicketStatus.RESOLVED, history=[entry(TicketStatus.RESOLVED, 10)])
+    assert resolved.reopen_refusal() is None
+    moved_on = [
+        resolved.model_copy(update={"status": status})
+        for status in (TicketStatus.REOPENED, TicketStatus.CLOSED, TicketStatus.CANCELLED)
+    ]
+    withdrawn = resolved.model_copy(update={"cancel_requested_at": T0})
+    for later in [*moved_on, withdrawn]:
+        assert later.reopen_refusal() == "reopen-no-longer-awaiting"
+    assert ticket(status=TicketStatus.IN_PROGRESS).reopen_refusal() == "reopen-not-resolved"

@@ -1,11 +1,17 @@
-"""Auth's answers, turned into the conversation: code sent, refused, signed in, access revoked."""
+"""Auth's answers, turned into the conversation: code sent, refused, signed in, access revoked.
+
+Accounts decides what the sign-in flow does next and whether the employee hears of it; the
+presenter (messages.py) writes what they read."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from aiogram.types import ReplyKeyboardRemove
+from aiogram.fsm.context import FSMContext
 from helpdesk_contracts.auth.v1 import (
     CodeRejected,
     CodeSent,
@@ -17,15 +23,10 @@ from helpdesk_contracts.auth.v1 import (
 from helpdesk_contracts.base import Message as ContractMessage
 
 from helpdesk_gateway.adapters.notifications import Notification
-from helpdesk_gateway.bot.fsm import FsmAccess
-from helpdesk_gateway.context import GatewayContext
+from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.domain.drafts import FlowData, SignInData
-from helpdesk_gateway.i18n import Texts
-from helpdesk_gateway.keyboards import menu
-from helpdesk_gateway.keyboards.sign_in import code_sent as code_sent_keyboard
-from helpdesk_gateway.notifier import Markup, markup_to_doc
+from helpdesk_gateway.ports import Clock, Queue, Users, Wake
 from helpdesk_gateway.states import SignIn
-from helpdesk_gateway.views import duration_text, reject_text
 
 log = logging.getLogger("helpdesk.gateway.accounts")
 
@@ -33,44 +34,76 @@ STAY_AT_CODE = frozenset({RejectReason.WRONG_CODE})
 SIGN_IN_STATES = frozenset({SignIn.email.state, SignIn.code.state})
 
 
+def notification_key(cause: ContractMessage) -> str:
+    """What auth's event is told under: a redelivered event queues nothing twice."""
+    return f"auth:{cause.message_id}"
+
+
+class AccountUsers(Users, Protocol):
+    async def authorize(self, event: UserAuthorized, now: datetime) -> bool: ...
+
+    async def revoke(self, event: UserRevoked, now: datetime) -> GatewayUser | None: ...
+
+    async def clear_location(self, user_id: int) -> bool: ...
+
+
+class Erasure(Protocol):
+    async def schedule_erasure(self, user_id: int, *, at: datetime) -> int: ...
+
+
+class Photos(Protocol):
+    async def discard(self, file_ids: list[str]) -> None: ...
+
+
+class Flows(Protocol):
+    """The employee's conversation state, under the same lock as their own updates."""
+
+    def context(self, chat_id: int, user_id: int) -> AbstractAsyncContextManager[FSMContext]: ...
+
+
+class Presenter(Protocol):
+    def code_sent(
+        self, user: GatewayUser | None, event: CodeSent, valid_for: float
+    ) -> Notification: ...
+
+    def code_rejected(self, user: GatewayUser | None, event: CodeRejected) -> Notification: ...
+
+    def signed_in(
+        self, user: GatewayUser | None, event: UserAuthorized, retire: str | None
+    ) -> Notification: ...
+
+    def revoked(self, user: GatewayUser, event: UserRevoked) -> Notification: ...
+
+
+@dataclass
 class Accounts:
-    def __init__(self, ctx: GatewayContext, fsm: FsmAccess) -> None:
-        self.ctx = ctx
-        self.fsm = fsm
+    users: AccountUsers
+    tickets: Erasure
+    photos: Photos
+    fsm: Flows
+    queue: Queue
+    messages: Presenter
+    clock: Clock
+    wake_notifier: Wake
+    erasure_grace: timedelta
 
-    async def _texts(self, user_id: int) -> Texts:
-        user = await self.ctx.users.get(user_id)
-        return self.ctx.i18n.texts(user.locale if user else "ru")
-
-    async def _tell(
-        self, cause: ContractMessage, chat_id: int, text: str, markup: Markup | None = None
-    ) -> None:
-        notification = Notification(
-            key=f"auth:{cause.message_id}", chat_id=chat_id, text=text, markup=markup_to_doc(markup)
-        )
-        if await self.ctx.notifications.enqueue(notification, self.ctx.clock()):
-            self.ctx.wake_notifier()
+    async def _tell(self, notification: Notification) -> None:
+        if await self.queue.enqueue(notification, self.clock()):
+            self.wake_notifier()
 
     async def code_sent(self, event: CodeSent) -> None:
         """The code is on its way: the next text the user sends is taken as the code."""
-        user = await self.ctx.users.get(event.telegram_user_id)
+        user = await self.users.get(event.telegram_user_id)
         if user is not None and user.authorized:
             log.info("code sent to a signed-in user; state left alone")
         else:
+            key = notification_key(event)
             async with self.fsm.context(event.chat_id, event.telegram_user_id) as state:
                 await state.set_state(SignIn.code)
-                await state.update_data(
-                    sign_in=SignInData(masked_email=event.masked_email).model_dump()
-                )
-        t = await self._texts(event.telegram_user_id)
-        valid_for = (event.expires_at - self.ctx.clock()).total_seconds()
-        text = t(
-            "sign-in-code-sent",
-            email=event.masked_email,
-            valid=duration_text(t, max(valid_for, 1)),
-            resend=duration_text(t, event.resend_after_seconds),
-        )
-        await self._tell(event, event.chat_id, text, code_sent_keyboard(t))
+                sign_in = SignInData(masked_email=event.masked_email, code_notification=key)
+                await state.update_data(sign_in=sign_in.model_dump())
+        valid_for = (event.expires_at - self.clock()).total_seconds()
+        await self._tell(self.messages.code_sent(user, event, valid_for))
 
     async def code_rejected(self, event: CodeRejected) -> None:
         """Refused: explained in plain words; the flow goes back to the step that can fix it."""
@@ -85,20 +118,23 @@ class Accounts:
                     await state.set_state(SignIn.code)
                 else:
                     await state.set_state(SignIn.email)
-        t = await self._texts(event.telegram_user_id)
-        await self._tell(event, event.chat_id, reject_text(t, event))
+        user = await self.users.get(event.telegram_user_id)
+        await self._tell(self.messages.code_rejected(user, event))
 
     async def authorized(self, event: UserAuthorized) -> None:
-        """Signed in: the read model learns the profile; the user is greeted by name."""
-        if not await self.ctx.users.authorize(event, self.ctx.clock()):
+        """Signed in: the read model learns the profile; the user is greeted by name, and the
+        code message's «Ввести другой адрес» goes (the address is settled now)."""
+        if not await self.users.authorize(event, self.clock()):
             log.info("stale UserAuthorized ignored (revoked later)")
             return
+        code_message = None
         async with self.fsm.context(event.chat_id, event.telegram_user_id) as state:
             if await state.get_state() in SIGN_IN_STATES:
+                sign_in = FlowData.model_validate(await state.get_data()).sign_in
+                code_message = sign_in.code_notification if sign_in else None
                 await state.clear()
-        t = await self._texts(event.telegram_user_id)
-        text = t("sign-in-done", name=event.profile.display_name, email=event.profile.email)
-        await self._tell(event, event.chat_id, text, menu.main_menu(t))
+        user = await self.users.get(event.telegram_user_id)
+        await self._tell(self.messages.signed_in(user, event, code_message))
 
     async def revoked(self, event: UserRevoked) -> None:
         """Access withdrawn: blocked at once, any flow and draft dropped, the user told.
@@ -106,20 +142,17 @@ class Accounts:
         A deleted person's tickets are marked for erasure after GATEWAY_PERSONAL_DATA_GRACE_DAYS.
         """
         if event.reason == RevokeReason.ADMIN_DELETED:
-            grace = timedelta(days=self.ctx.settings.personal_data_grace_days)
-            await self.ctx.tickets.schedule_erasure(
-                event.telegram_user_id, at=self.ctx.clock() + grace
+            await self.tickets.schedule_erasure(
+                event.telegram_user_id, at=self.clock() + self.erasure_grace
             )
-            await self.ctx.users.clear_location(event.telegram_user_id)
-        user = await self.ctx.users.revoke(event, self.ctx.clock())
+            await self.users.clear_location(event.telegram_user_id)
+        user = await self.users.revoke(event, self.clock())
         if user is None:
             log.info("UserRevoked for an unknown or re-authorised user ignored")
             return
         async with self.fsm.context(user.chat_id, user.telegram_user_id) as state:
             data = FlowData.model_validate(await state.get_data())
             if data.draft is not None:
-                await self.ctx.attachments.discard(data.draft.photo_ids())
+                await self.photos.discard(data.draft.photo_ids())
             await state.clear()
-        t = self.ctx.i18n.texts(user.locale)
-        key = "access-revoked-rebound" if event.reason == RevokeReason.REBOUND else "access-revoked"
-        await self._tell(event, user.chat_id, t(key), ReplyKeyboardRemove())
+        await self._tell(self.messages.revoked(user, event))

@@ -10,17 +10,20 @@ import hashlib
 import io
 import logging
 import re
+from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import Message
 from helpdesk_contracts.ticket.v1 import ConversationFile
 
-from helpdesk_gateway.context import GatewayContext
+from helpdesk_gateway.adapters.attachments import AttachmentStore
 from helpdesk_gateway.domain import photos
 from helpdesk_gateway.errors import PhotoRejectedError
 from helpdesk_gateway.i18n import Texts
 from helpdesk_gateway.photo_intake import DOWNLOAD_TIMEOUT, incoming_of
+from helpdesk_gateway.ports import Clock
+from helpdesk_gateway.settings import GatewaySettings
 
 log = logging.getLogger("helpdesk.gateway.comment_files")
 _CONTENT_TYPE = re.compile(r"^[a-z0-9.+-]{1,40}/[a-z0-9.+-]{1,80}$")
@@ -44,69 +47,108 @@ class FileRefusedError(Exception):
     """The file cannot go with the comment; the message says why, in the user's words."""
 
 
-async def take_file(
-    ctx: GatewayContext, bot: Bot, message: Message, t: Texts, ticket_id: str
-) -> ConversationFile | None:
-    """The message's photo or document stored for the comment; None if it carries none."""
-    incoming = incoming_of(message)
-    if incoming is None:
-        return None
-    limit = ctx.settings.attachment_max_bytes
-    # Stated as InfraManager states its own limit ("2 MB"): the cap keeps a margin under it.
-    limit_mb = str(max(1, round(limit / 1_000_000)))
-    is_photo = bool(message.photo)
-    if not is_photo and incoming.file_size is not None and incoming.file_size > limit:
-        raise FileRefusedError(t("conversation-file-too-large", limit_mb=limit_mb))
-    if incoming.file_size is not None and incoming.file_size > ctx.settings.photo_max_input_bytes:
-        raise FileRefusedError(t("conversation-file-too-large", limit_mb=limit_mb))
-    buffer = io.BytesIO()
-    try:
-        await bot.download(incoming.file_id, destination=buffer, timeout=DOWNLOAD_TIMEOUT)
-    except TelegramBadRequest as exc:  # "file is too big" (over 20 MB)
-        raise FileRefusedError(t("conversation-file-too-large", limit_mb=limit_mb)) from exc
-    except (TelegramAPIError, OSError, TimeoutError) as exc:
-        log.warning("comment file download failed", extra={"error": type(exc).__name__})
-        raise FileRefusedError(t("photo-download-failed")) from exc
-    data = buffer.getvalue()
-    if is_photo:
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    data: bytes
+    filename: str
+    content_type: str
+
+
+class CommentFiles:
+    """Takes the file of an employee's comment: checked, downloaded, re-encoded (photos) and
+    stored in GridFS with the ticket's id."""
+
+    def __init__(self, settings: GatewaySettings, attachments: AttachmentStore, clock: Clock):
+        self.settings = settings
+        self.attachments = attachments
+        self.clock = clock
+
+    async def take(
+        self, bot: Bot, message: Message, t: Texts, ticket_id: str
+    ) -> ConversationFile | None:
+        """The message's photo or document stored for the comment; None if it carries none."""
+        incoming = incoming_of(message)
+        if incoming is None:
+            return None
+        too_large = FileRefusedError(t("conversation-file-too-large", limit_mb=self._limit_mb()))
+        limit = self.settings.attachment_max_bytes
+        size = incoming.file_size
+        if size is not None and (
+            (not message.photo and size > limit) or size > self.settings.photo_max_input_bytes
+        ):
+            raise too_large
+        data = await self._download(bot, incoming.file_id, t, too_large)
+        if message.photo:
+            prepared = await self._photo(data, t)
+        elif len(data) > limit:
+            raise too_large
+        else:
+            prepared = _document(message, data)
+        owner = message.from_user.id if message.from_user else message.chat.id
+        return await self._store(prepared, owner, ticket_id)
+
+    def _limit_mb(self) -> str:
+        # Stated as InfraManager states its own limit ("2 MB"): the cap keeps a margin under it.
+        return str(max(1, round(self.settings.attachment_max_bytes / 1_000_000)))
+
+    async def _download(
+        self, bot: Bot, file_id: str, t: Texts, too_large: FileRefusedError
+    ) -> bytes:
+        buffer = io.BytesIO()
+        try:
+            await bot.download(file_id, destination=buffer, timeout=DOWNLOAD_TIMEOUT)
+        except TelegramBadRequest as exc:  # "file is too big" (over 20 MB)
+            raise too_large from exc
+        except (TelegramAPIError, OSError, TimeoutError) as exc:
+            log.warning("comment file download failed", extra={"error": type(exc).__name__})
+            raise FileRefusedError(t("photo-download-failed")) from exc
+        return buffer.getvalue()
+
+    async def _photo(self, data: bytes, t: Texts) -> _Prepared:
+        settings = self.settings
         try:
             encoded = await asyncio.to_thread(
                 photos.reencode_jpeg,
                 data,
-                max_bytes=limit,
-                max_pixels=ctx.settings.photo_max_pixels,
-                max_side=ctx.settings.photo_max_side,
+                max_bytes=settings.attachment_max_bytes,
+                max_pixels=settings.photo_max_pixels,
+                max_side=settings.photo_max_side,
             )
         except PhotoRejectedError as exc:
             raise FileRefusedError(
-                t(f"photo-{exc.reason}", limit_mb=ctx.settings.photo_max_input_bytes // 2**20)
+                t(f"photo-{exc.reason}", limit_mb=settings.photo_max_input_bytes // 2**20)
             ) from exc
-        data, filename, content_type = encoded.data, "photo.jpg", photos.JPEG
-    else:
-        if len(data) > limit:
-            raise FileRefusedError(t("conversation-file-too-large", limit_mb=limit_mb))
-        document = message.document
-        filename = safe_filename(document.file_name if document else None, "file")
-        content_type = content_type_of(document.mime_type if document else None)
-    digest = hashlib.sha256(data).hexdigest()
-    owner = message.from_user.id if message.from_user else message.chat.id
-    file_id = await ctx.attachments.bucket.upload_from_stream(
-        filename,
+        return _Prepared(encoded.data, "photo.jpg", photos.JPEG)
+
+    async def _store(self, file: _Prepared, owner: int, ticket_id: str) -> ConversationFile:
+        digest = hashlib.sha256(file.data).hexdigest()
+        file_id = await self.attachments.bucket.upload_from_stream(
+            file.filename,
+            file.data,
+            metadata={
+                "ticket_id": ticket_id,  # assigned at once: the janitor keeps it with the ticket
+                "owner_telegram_id": owner,
+                "sha256": digest,
+                "size": len(file.data),
+                "content_type": file.content_type,
+                "purpose": "comment",
+                "created_at": self.clock(),
+            },
+        )
+        return ConversationFile(
+            file_id=str(file_id),
+            filename=file.filename,
+            content_type=file.content_type,
+            size=len(file.data),
+            sha256=digest,
+        )
+
+
+def _document(message: Message, data: bytes) -> _Prepared:
+    """A document goes as it came, under a safe name."""
+    document = message.document
+    return _Prepared(
         data,
-        metadata={
-            "ticket_id": ticket_id,  # assigned at once: the janitor keeps it with the ticket
-            "owner_telegram_id": owner,
-            "sha256": digest,
-            "size": len(data),
-            "content_type": content_type,
-            "purpose": "comment",
-            "created_at": ctx.clock(),
-        },
-    )
-    return ConversationFile(
-        file_id=str(file_id),
-        filename=filename,
-        content_type=content_type,
-        size=len(data),
-        sha256=digest,
+        safe_filename(document.file_name if document else None, "file"),
+        content_type_of(document.mime_type if document else None),
     )

@@ -3,7 +3,6 @@ is retried by the runtime's one retry rule instead of dead-lettering a good mess
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 
 from faststream.rabbit import RabbitRouter
@@ -32,10 +31,11 @@ from helpdesk_runtime.optimistic import ConflictError
 from helpdesk_runtime.retry import Retry
 from pymongo.errors import ConnectionFailure
 
-from helpdesk_gateway import admin, conversation
+from helpdesk_gateway import admin
 from helpdesk_gateway.accounts import Accounts
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.lifecycle import TicketLifecycle
+from helpdesk_gateway.notifications import Notifications
 
 SERVICE: topology.Consumer = "gateway"
 TRANSIENT: tuple[type[Exception], ...] = (ConnectionFailure, ConflictError)
@@ -57,7 +57,13 @@ def _retrying[M: Message](
     return handle
 
 
-def build_consumers(ctx: GatewayContext, accounts: Accounts, retry: Retry) -> RabbitRouter:
+def build_consumers(
+    ctx: GatewayContext,
+    accounts: Accounts,
+    lifecycle: TicketLifecycle,
+    notifications: Notifications,
+    retry: Retry,
+) -> RabbitRouter:
     router = RabbitRouter()
 
     def on[M: Message](contract: type[M], use_case: Callable[[M], Awaitable[None]]) -> None:
@@ -70,14 +76,13 @@ def build_consumers(ctx: GatewayContext, accounts: Accounts, retry: Retry) -> Ra
     on(CodeRejected, accounts.code_rejected)
     on(UserAuthorized, accounts.authorized)
     on(UserRevoked, accounts.revoked)
-    lifecycle = TicketLifecycle.of(ctx)
     on(TicketEmailed, lifecycle.apply)
     on(TicketEmailFailed, lifecycle.apply)
     on(TicketStatusChanged, lifecycle.apply)
-    on(TicketCommentAdded, functools.partial(conversation.on_comment_added, ctx))
-    on(TicketReplyFailed, functools.partial(conversation.on_reply_failed, ctx))
-    on(TicketReopenRequested, functools.partial(conversation.on_request_sent, ctx))
-    on(TicketCancelRequested, functools.partial(conversation.on_request_sent, ctx))
+    on(TicketCommentAdded, notifications.on_comment_added)
+    on(TicketReplyFailed, notifications.on_reply_failed)
+    on(TicketReopenRequested, notifications.on_request_sent)
+    on(TicketCancelRequested, notifications.on_request_sent)
 
     async def clear_location(command: ClearLocation) -> None:
         await answer(await admin.clear_location(ctx, command))

@@ -1,5 +1,7 @@
-"""Everything handlers and consumers use, built once in `create_app` and handed to aiogram as
-workflow data (`ctx` in a handler's signature)."""
+"""The gateway's shared parts (settings, texts, repositories, clock), built once in `app.py`.
+
+Use cases take only the parts they use (`app.build_use_cases`); what is left reaches handlers,
+middlewares and admin commands as `ctx` in aiogram's workflow data."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
+from aiogram.types import Message as TelegramMessage
 from gridfs.errors import CorruptGridFile, NoFile
 
 from helpdesk_gateway.adapters.notifications import DeliveryState, Notification, NotificationQueue
@@ -130,7 +131,7 @@ class Notifier:
 
     async def _deliver(self, notification: Notification) -> DeliveryState | None:
         try:
-            await self._send(notification)
+            sent = await self._send(notification)
         except TelegramForbiddenError:
             await self.queue.finish(notification.key, DeliveryState.BLOCKED, self.clock())
             return DeliveryState.BLOCKED
@@ -155,35 +156,47 @@ class Notifier:
                 notification, backoff_seconds(notification.attempts), type(exc).__name__
             )
             return None
-        await self.queue.finish(notification.key, DeliveryState.SENT, self.clock())
+        await self.queue.finish(
+            notification.key, DeliveryState.SENT, self.clock(), message_id=sent.message_id
+        )
+        if notification.retire is not None:
+            await self._retire(notification.chat_id, notification.retire)
         return DeliveryState.SENT
 
-    async def _send(self, notification: Notification) -> None:
+    async def _send(self, notification: Notification) -> TelegramMessage:
         markup = markup_from_doc(notification.markup)
         file = notification.file
         if file is None or self.files is None:
-            await self.bot.send_message(
+            return await self.bot.send_message(
                 notification.chat_id, notification.text, reply_markup=markup
             )
-            return
         try:
             data = await self.files(file["file_id"])
         except (NoFile, CorruptGridFile):
             # Gone (retention) or damaged: the caption still names it.
             log.warning("notification file unreadable", extra={"key": notification.key})
-            await self.bot.send_message(
+            return await self.bot.send_message(
                 notification.chat_id, notification.text, reply_markup=markup
             )
-            return
         upload = BufferedInputFile(data, filename=file["filename"])
         if file.get("as_photo"):
-            await self.bot.send_photo(
+            return await self.bot.send_photo(
                 notification.chat_id, upload, caption=notification.text, reply_markup=markup
             )
-        else:
-            await self.bot.send_document(
-                notification.chat_id, upload, caption=notification.text, reply_markup=markup
-            )
+        return await self.bot.send_document(
+            notification.chat_id, upload, caption=notification.text, reply_markup=markup
+        )
+
+    async def _retire(self, chat_id: int, key: str) -> None:
+        """Take the buttons off an earlier message. Best effort: the news itself is out, and
+        sending it again for a button would say it twice."""
+        message_id = await self.queue.message_id(key)
+        if message_id is None:
+            return
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+        except (TelegramAPIError, OSError, TimeoutError) as exc:
+            log.info("buttons left on an earlier message", extra={"error": type(exc).__name__})
 
     async def _later(self, notification: Notification, seconds: float, error: str) -> None:
         log.info(

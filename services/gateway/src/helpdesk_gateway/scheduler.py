@@ -8,9 +8,10 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from helpdesk_gateway import conversation, ratings
 from helpdesk_gateway.adapters.drafts import AbandonedDrafts
 from helpdesk_gateway.context import GatewayContext
+from helpdesk_gateway.notifications import Notifications
+from helpdesk_gateway.ratings import Ratings
 
 log = logging.getLogger("helpdesk.gateway.scheduler")
 
@@ -22,16 +23,24 @@ is told it expired; after, it is simply gone."""
 
 
 class Scheduler:
-    def __init__(self, ctx: GatewayContext, drafts: AbandonedDrafts | None = None) -> None:
+    def __init__(
+        self,
+        ctx: GatewayContext,
+        ratings: Ratings,
+        notifications: Notifications,
+        drafts: AbandonedDrafts | None = None,
+    ) -> None:
         self.ctx = ctx
+        self.ratings = ratings
+        self.notifications = notifications
         self.drafts = drafts
         self.interval = ctx.settings.scheduler_interval_seconds
         self._personal_data_due: datetime | None = None
 
     async def run_once(self) -> None:
-        await ratings.send_reminders(self.ctx)
-        await ratings.finish_abandoned(self.ctx)
-        await conversation.send_waiting_reminders(self.ctx)
+        await self.ratings.send_reminders()
+        await self.ratings.finish_abandoned()
+        await self.notifications.send_waiting_reminders()
         now = self.ctx.clock()
         if self._personal_data_due is None or now >= self._personal_data_due:
             await self.personal_data()

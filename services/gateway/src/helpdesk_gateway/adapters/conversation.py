@@ -72,6 +72,12 @@ class ConversationStore:
         )
         return result.modified_count == 1
 
+    async def ticket_id_by_reference(self, reference: str, user_id: int) -> str | None:
+        doc = await self.collection.find_one(
+            {"reference": reference, "user_id": user_id}, {"_id": 1}
+        )
+        return str(doc["_id"]) if doc else None
+
     async def reply_settled(self, ticket_id: str, command_id: UUID | None, state: str) -> None:
         oid = _oid(ticket_id)
         if oid is None or command_id is None:

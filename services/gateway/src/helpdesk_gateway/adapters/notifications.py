@@ -39,6 +39,8 @@ class Notification:
     attempts: int = 0
     file: dict[str, Any] | None = None
     """A GridFS file sent with the text as its caption: file_id, filename, as_photo."""
+    retire: str | None = None
+    """An earlier notification whose buttons go once this one is sent (they no longer apply)."""
 
     def document(self, now: datetime) -> Document:
         return {
@@ -48,6 +50,7 @@ class Notification:
             "markup": self.markup,
             "group": self.group,
             "file": self.file,
+            "retire": self.retire,
             "state": DeliveryState.PENDING.value,
             "attempts": 0,
             "created_at": now,
@@ -64,6 +67,7 @@ def _from_doc(doc: Document) -> Notification:
         group=doc.get("group"),
         attempts=int(doc.get("attempts", 0)),
         file=doc.get("file"),
+        retire=doc.get("retire"),
     )
 
 
@@ -113,12 +117,24 @@ class NotificationQueue:
         return doc["next_at"] if doc else None
 
     async def finish(
-        self, key: str, state: DeliveryState, now: datetime, *, error: str | None = None
+        self,
+        key: str,
+        state: DeliveryState,
+        now: datetime,
+        *,
+        error: str | None = None,
+        message_id: int | None = None,
     ) -> None:
-        await self.collection.update_one(
-            {"_id": key},
-            {"$set": {"state": state.value, "finished_at": now, "error": error}},
-        )
+        fields: Document = {"state": state.value, "finished_at": now, "error": error}
+        if message_id is not None:
+            fields["message_id"] = message_id  # the Telegram message it became
+        await self.collection.update_one({"_id": key}, {"$set": fields})
+
+    async def message_id(self, key: str) -> int | None:
+        """The Telegram message a delivered notification became (None if not delivered)."""
+        doc = await self.collection.find_one({"_id": key}, {"message_id": 1})
+        value = doc.get("message_id") if doc else None
+        return int(value) if value is not None else None
 
     async def retry_at(self, key: str, when: datetime, error: str) -> None:
         await self.collection.update_one(

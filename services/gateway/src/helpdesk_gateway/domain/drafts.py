@@ -7,6 +7,7 @@ handler never reads a misspelt key and a document from an older version still lo
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -73,6 +74,8 @@ class SignInData(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     masked_email: str | None = None
+    code_notification: str | None = None
+    """The code message's notification: its «Ввести другой адрес» goes once signed in."""
 
 
 class RatingData(BaseModel):
@@ -91,3 +94,41 @@ class FlowData(BaseModel):
     draft: TicketDraft | None = None
     sign_in: SignInData | None = None
     rating: RatingData | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why an input cannot be taken: a locale key and the values its text needs."""
+
+    key: str
+    values: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftLimits:
+    description_min: int
+    description_max: int
+    location_max: int
+    max_photos: int
+
+
+def description_problem(text: str, limits: DraftLimits) -> Problem | None:
+    """Why a description cannot be taken; None when it can."""
+    length = len(text.strip())
+    if length > limits.description_max:
+        return Problem(
+            "wizard-description-too-long", {"length": length, "max": limits.description_max}
+        )
+    if length < limits.description_min:
+        return Problem("wizard-description-too-short", {"min": limits.description_min})
+    return None
+
+
+def clean_location(text: str, limits: DraftLimits) -> str | Problem:
+    """The place with its whitespace tidied, or why it cannot be taken."""
+    place = " ".join(text.split())
+    if len(place) > limits.location_max:
+        return Problem("wizard-location-too-long", {"max": limits.location_max})
+    if not place:
+        return Problem("wizard-location-text-only")
+    return place

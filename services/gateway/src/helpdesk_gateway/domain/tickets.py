@@ -130,6 +130,21 @@ class TicketRecord(BaseModel):
         emailed = self.email_state is EmailState.SENT  # else InfraManager has nothing to cancel
         return emailed and not finished and self.cancel_requested_at is None
 
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Resolved and not moved on since: «Проблема решена?» still stands, so «Нет, не
+        решена» may ask to reopen it."""
+        return self.status is TicketStatus.RESOLVED and self.cancel_requested_at is None
+
+    def reopen_refusal(self) -> str | None:
+        """Locale key of why «Нет, не решена» cannot reopen the ticket now; None when it can."""
+        if self.awaiting_confirmation:
+            return None
+        if any(entry.status is TicketStatus.RESOLVED for entry in self.history):
+            # Resolved once, then reopened, closed or withdrawn: the question is out of date.
+            return "reopen-no-longer-awaiting"
+        return "reopen-not-resolved"
+
     def status_key(self) -> str:
         """Locale key of the status the user sees."""
         if self.cancel_requested_at is not None:

@@ -1,4 +1,10 @@
-"""Handlers, one router per feature, assembled in the order they must be tried."""
+"""Handlers, one router per feature, assembled in the order they must be tried.
+
+Handlers are module functions; each feature's `router()` only registers them. What they use
+comes from the dispatcher's workflow data (use cases, `i18n` for the `Label` filter), so a
+router needs nothing to be built. The routers are built per gateway rather than kept as
+module-level objects: aiogram attaches a router to one parent for life, and one process may
+build more than one gateway (the integration tests build one per test)."""
 
 from __future__ import annotations
 
@@ -16,22 +22,21 @@ from helpdesk_gateway.handlers import (
     rating,
     sign_in,
 )
-from helpdesk_gateway.i18n import I18n
 
 
-def build_router(i18n: I18n) -> Router:
+def build_router() -> Router:
     root = Router(name="gateway")
     root.include_routers(
         errors.router(),
         membership.router(),
-        common.router(i18n),  # /cancel and /help work in every state
-        sign_in.router(i18n),
+        common.router(),  # /cancel and /help work in every state
+        sign_in.router(),
         # Before the wizard: "My tickets" pressed mid-draft is a request, not a description.
-        my_tickets.router(i18n),
-        new_ticket.router(i18n),
-        photos.router(i18n),
-        rating.router(i18n),
-        conversation.router(i18n),  # comments and replies about filed tickets
-        fallback.router(i18n),  # last: whatever nothing else took
+        my_tickets.router(),
+        new_ticket.router(),
+        photos.router(),
+        rating.router(),
+        conversation.router(),  # comments and replies about filed tickets
+        fallback.router(),  # last: whatever nothing else took
     )
     return root

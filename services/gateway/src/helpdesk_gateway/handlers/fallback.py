@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain.tickets import RATABLE, TicketRecord
-from helpdesk_gateway.i18n import I18n, Texts
+from helpdesk_gateway.i18n import Texts
 from helpdesk_gateway.keyboards import menu
 from helpdesk_gateway.keyboards.tickets import stars
 from helpdesk_gateway.views import ticket_label
@@ -24,30 +24,30 @@ async def _awaiting_rating(ctx: GatewayContext, user_id: int) -> TicketRecord | 
     return None
 
 
-def router(i18n: I18n) -> Router:
-    del i18n
+async def stale_button(query: CallbackQuery, t: Texts) -> None:
+    """Any button nothing else took (an old message, an older bot version)."""
+    await query.answer(t("button-stale"))
+
+
+async def anything(message: Message, t: Texts, user: GatewayUser, ctx: GatewayContext) -> None:
+    """A message outside any flow: the stars of a ticket waiting for its rating, the
+    menu, or how to sign in."""
+    if user.authorized:
+        waiting = await _awaiting_rating(ctx, user.telegram_user_id)
+        if waiting is not None:
+            # "5" typed at the stars: point at them rather than at the menu.
+            await message.answer(
+                t("rating-use-stars", ticket=ticket_label(t, waiting)),
+                reply_markup=stars(t, waiting.id),
+            )
+            return
+        await message.answer(t("menu-hint"), reply_markup=menu.main_menu(t))
+    else:
+        await message.answer(t("sign-in-hint"))
+
+
+def router() -> Router:
     r = Router(name="fallback")
-
-    @r.callback_query()
-    async def stale_button(query: CallbackQuery, t: Texts) -> None:
-        """Any button nothing else took (an old message, an older bot version)."""
-        await query.answer(t("button-stale"))
-
-    @r.message()
-    async def anything(message: Message, t: Texts, user: GatewayUser, ctx: GatewayContext) -> None:
-        """A message outside any flow: the stars of a ticket waiting for its rating, the
-        menu, or how to sign in."""
-        if user.authorized:
-            waiting = await _awaiting_rating(ctx, user.telegram_user_id)
-            if waiting is not None:
-                # "5" typed at the stars: point at them rather than at the menu.
-                await message.answer(
-                    t("rating-use-stars", ticket=ticket_label(t, waiting)),
-                    reply_markup=stars(t, waiting.id),
-                )
-                return
-            await message.answer(t("menu-hint"), reply_markup=menu.main_menu(t))
-        else:
-            await message.answer(t("sign-in-hint"))
-
+    r.callback_query.register(stale_button)
+    r.message.register(anything)
     return r

@@ -1,4 +1,7 @@
-"""The new-ticket wizard: category, description, location, (photos: photos.py), preview, Send."""
+"""The new-ticket wizard: category, description, location, (photos: photos.py), preview, Send.
+
+The use case (`wizard`, a TicketWizard from the dispatcher's workflow data) keeps the draft's
+rules and stores the ticket; these handlers ask, answer and move the wizard along."""
 
 from __future__ import annotations
 
@@ -6,16 +9,15 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from helpdesk_gateway import ratings
 from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.bot.middlewares import DraftExpiry, RequireAuthorized
 from helpdesk_gateway.callbacks import WizardAction, WizardCb
-from helpdesk_gateway.context import GatewayContext
-from helpdesk_gateway.domain.drafts import RatingData, Step, TicketDraft
-from helpdesk_gateway.handlers.filters import CurrentDraft
+from helpdesk_gateway.domain.drafts import Problem, RatingData, Step, TicketDraft
+from helpdesk_gateway.handlers.filters import CurrentDraft, Label
 from helpdesk_gateway.handlers.wizard_flow import (
     WIZARD_STATES,
     Wizard,
@@ -23,22 +25,24 @@ from helpdesk_gateway.handlers.wizard_flow import (
     load_draft,
     save_draft,
 )
-from helpdesk_gateway.i18n import I18n, Texts
-from helpdesk_gateway.keyboards import menu, wizard
+from helpdesk_gateway.i18n import Texts
+from helpdesk_gateway.keyboards import menu
+from helpdesk_gateway.keyboards import wizard as buttons
+from helpdesk_gateway.ratings import Ratings
 from helpdesk_gateway.states import NewTicket, Rating
-from helpdesk_gateway.submission import CategoryGoneError, submit_ticket
+from helpdesk_gateway.ticket_wizard import CategoryGoneError, TicketWizard
 
 log = logging.getLogger("helpdesk.gateway.wizard")
 
 
-def _wizard(
-    bot: Bot, chat_id: int, state: FSMContext, t: Texts, ctx: GatewayContext, user: GatewayUser
+def flow(
+    bot: Bot, chat_id: int, state: FSMContext, t: Texts, wizard: TicketWizard, user: GatewayUser
 ) -> Wizard:
-    return Wizard(bot=bot, chat_id=chat_id, state=state, t=t, ctx=ctx, user=user)
+    return Wizard(bot=bot, chat_id=chat_id, state=state, t=t, use=wizard, user=user)
 
 
-async def _stale(query: CallbackQuery, t: Texts) -> None:
-    await query.answer(t("button-stale"))
+def problem_text(t: Texts, problem: Problem) -> str:
+    return t(problem.key, **problem.values)
 
 
 async def _close_buttons(query: CallbackQuery, text: str | None = None) -> None:
@@ -51,406 +55,377 @@ async def _close_buttons(query: CallbackQuery, text: str | None = None) -> None:
             await message.edit_reply_markup(reply_markup=None)
 
 
-def router(i18n: I18n) -> Router:
-    r = Router(name="new_ticket")
-    r.message.middleware(RequireAuthorized())
-    r.callback_query.middleware(RequireAuthorized())
-    r.message.middleware(DraftExpiry())
-    r.callback_query.middleware(DraftExpiry())
-
-    @r.message(Command("new"))
-    @r.message(F.text.in_(i18n.variants("menu-new-ticket")))
-    async def new_ticket(
-        message: Message,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """'New ticket' (button or /new): starts the wizard, or offers the unfinished draft."""
-        current = await state.get_state()
-        if current in WIZARD_STATES:
-            draft = await load_draft(state)
-            if draft is not None:
-                await message.answer(
-                    t("wizard-in-progress"), reply_markup=wizard.resume(t, draft.draft_id)
-                )
-                return
-        if current == Rating.comment.state:
-            pending = RatingData.model_validate((await state.get_data()).get("rating") or {})
-            await ratings.finish(ctx, pending.ticket_id, None)
-        await _wizard(bot, message.chat.id, state, t, ctx, user).start()
-
-    @r.callback_query(
-        WizardCb.filter(F.action.in_({WizardAction.CONTINUE, WizardAction.RESTART})),
-        CurrentDraft(editable=False),
-    )
-    async def continue_or_restart(
-        query: CallbackQuery,
-        callback_data: WizardCb,
-        draft: TicketDraft,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """'Continue' / 'Start over' under the unfinished-draft question."""
-        await query.answer()
-        await _close_buttons(query)
-        flow = _wizard(bot, query.from_user.id, state, t, ctx, user)
-        if callback_data.action == WizardAction.CONTINUE:
-            await flow.resume(draft)
-        else:
-            await ctx.attachments.discard(draft.photo_ids())
-            await flow.start()
-
-    @r.callback_query(
-        WizardCb.filter(F.action == WizardAction.CATEGORY), CurrentDraft(NewTicket.category)
-    )
-    async def category(
-        query: CallbackQuery,
-        callback_data: WizardCb,
-        draft: TicketDraft,
-        pressed: Message,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """A category button: shows its sub-categories, or takes it and asks for the description."""
-        catalogue = ctx.catalogue.current
-        entry = catalogue.get(callback_data.value)
-        if entry is None:
-            await query.answer()
-            await pressed.edit_text(
-                t("wizard-category-gone"),
-                reply_markup=wizard.categories(
-                    t, draft.draft_id, catalogue.children(None), back=False
-                ),
+async def new_ticket(
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    ratings: Ratings,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """'New ticket' (button or /new): starts the wizard, or offers the unfinished draft."""
+    current = await state.get_state()
+    if current in WIZARD_STATES:
+        draft = await load_draft(state)
+        if draft is not None:
+            await message.answer(
+                t("wizard-in-progress"), reply_markup=buttons.resume(t, draft.draft_id)
             )
             return
-        await query.answer()
-        if not entry.is_leaf:
-            await pressed.edit_text(
-                t("wizard-choose-subcategory", category=entry.title(t.locale)),
-                reply_markup=wizard.categories(
-                    t, draft.draft_id, catalogue.children(entry.code), back=True
-                ),
-            )
-            return
-        draft.category = entry.code
-        await _close_buttons(
-            query, t("wizard-category-chosen", category=catalogue.path_title(entry.code, t.locale))
-        )
-        await _wizard(bot, query.from_user.id, state, t, ctx, user).advance(draft, Step.CATEGORY)
+    if current == Rating.comment.state:
+        pending = RatingData.model_validate((await state.get_data()).get("rating") or {})
+        await ratings.finish(pending.ticket_id, None)
+    await flow(bot, message.chat.id, state, t, wizard, user).start()
 
-    @r.callback_query(
-        WizardCb.filter(F.action == WizardAction.BACK), CurrentDraft(NewTicket.category)
-    )
-    async def back(
-        query: CallbackQuery,
-        callback_data: WizardCb,
-        draft: TicketDraft,
-        pressed: Message,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-    ) -> None:
-        """'Back' under sub-categories: the top level again."""
-        await query.answer()
+
+async def continue_or_restart(
+    query: CallbackQuery,
+    callback_data: WizardCb,
+    draft: TicketDraft,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """'Continue' / 'Start over' under the unfinished-draft question."""
+    await query.answer()
+    await _close_buttons(query)
+    moves = flow(bot, query.from_user.id, state, t, wizard, user)
+    if callback_data.action == WizardAction.CONTINUE:
+        await moves.resume(draft)
+    else:
+        await wizard.drop(draft)
+        await moves.start()
+
+
+async def category(
+    query: CallbackQuery,
+    callback_data: WizardCb,
+    draft: TicketDraft,
+    pressed: Message,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """A category button: shows its sub-categories, or takes it and asks for the description."""
+    catalogue = wizard.catalogue.current
+    entry = catalogue.get(callback_data.value)
+    await query.answer()
+    if entry is None:
         await pressed.edit_text(
-            t("wizard-choose-category"),
-            reply_markup=wizard.categories(
-                t, draft.draft_id, ctx.catalogue.current.children(None), back=False
+            t("wizard-category-gone"),
+            reply_markup=buttons.categories(
+                t, draft.draft_id, catalogue.children(None), back=False
             ),
         )
+        return
+    if not entry.is_leaf:
+        await pressed.edit_text(
+            t("wizard-choose-subcategory", category=entry.title(t.locale)),
+            reply_markup=buttons.categories(
+                t, draft.draft_id, catalogue.children(entry.code), back=True
+            ),
+        )
+        return
+    draft.category = entry.code
+    await _close_buttons(
+        query, t("wizard-category-chosen", category=catalogue.path_title(entry.code, t.locale))
+    )
+    await flow(bot, query.from_user.id, state, t, wizard, user).advance(draft, Step.CATEGORY)
 
-    @r.message(NewTicket.description, F.text)
-    async def description(
-        message: Message,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """Text at the description step: checked for length, then the location is asked."""
-        draft = await load_draft(state)
-        if draft is None:
-            await state.clear()
-            return
-        problem = description_problem(t, ctx, message.text or "")
-        if problem is not None:
-            await message.answer(problem)
-            return
-        draft.description = (message.text or "").strip()
-        await _wizard(bot, message.chat.id, state, t, ctx, user).advance(draft, Step.DESCRIPTION)
 
-    @r.message(NewTicket.location, F.text)
-    async def location(
-        message: Message,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """Text at the location step: the room or place, then photos are asked."""
-        draft = await load_draft(state)
-        if draft is None:
-            await state.clear()
-            return
-        text = " ".join((message.text or "").split())
-        if len(text) > ctx.settings.location_max_length:
-            await message.answer(
-                t("wizard-location-too-long", max=ctx.settings.location_max_length)
+async def back(
+    query: CallbackQuery, draft: TicketDraft, pressed: Message, t: Texts, wizard: TicketWizard
+) -> None:
+    """'Back' under sub-categories: the top level again."""
+    await query.answer()
+    await pressed.edit_text(
+        t("wizard-choose-category"),
+        reply_markup=buttons.categories(
+            t, draft.draft_id, wizard.catalogue.current.children(None), back=False
+        ),
+    )
+
+
+async def description(
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """Text at the description step: checked for length, then the location is asked."""
+    draft = await load_draft(state)
+    if draft is None:
+        await state.clear()
+        return
+    problem = wizard.describe(draft, message.text or "")
+    if problem is not None:
+        await message.answer(problem_text(t, problem))
+        return
+    await flow(bot, message.chat.id, state, t, wizard, user).advance(draft, Step.DESCRIPTION)
+
+
+async def location(
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """Text at the location step: the room or place, then photos are asked."""
+    draft = await load_draft(state)
+    if draft is None:
+        await state.clear()
+        return
+    problem = wizard.locate(draft, message.text or "")
+    if problem is not None:
+        await message.answer(problem_text(t, problem))
+        return
+    await flow(bot, message.chat.id, state, t, wizard, user).advance(draft, Step.LOCATION)
+
+
+async def location_button(
+    query: CallbackQuery,
+    callback_data: WizardCb,
+    draft: TicketDraft,
+    pressed: Message,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """The last place, 'Skip', or 'Forget the saved place' at the location step."""
+    await query.answer()
+    if callback_data.action == WizardAction.FORGET_LOCATION:
+        await wizard.forget_place(user.telegram_user_id)
+        await pressed.edit_text(
+            t("wizard-location-forgotten"),
+            reply_markup=buttons.location(t, draft.draft_id, None),
+        )
+        return
+    if callback_data.action == WizardAction.LAST_LOCATION:
+        if not user.last_location:
+            await pressed.edit_text(
+                t("wizard-ask-location"), reply_markup=buttons.location(t, draft.draft_id, None)
             )
             return
-        if not text:
-            await message.answer(t("wizard-location-text-only"))
-            return
-        draft.location = text
-        await _wizard(bot, message.chat.id, state, t, ctx, user).advance(draft, Step.LOCATION)
+        draft.location = user.last_location
+        await _close_buttons(query, t("wizard-location-chosen", location=draft.location))
+    else:
+        draft.location = None
+        await _close_buttons(query, t("wizard-location-skipped"))
+    await flow(bot, query.from_user.id, state, t, wizard, user).advance(draft, Step.LOCATION)
 
-    @r.callback_query(
-        WizardCb.filter(
-            F.action.in_(
-                {
-                    WizardAction.LAST_LOCATION,
-                    WizardAction.SKIP_LOCATION,
-                    WizardAction.FORGET_LOCATION,
-                }
-            )
+
+async def photos_done(
+    query: CallbackQuery,
+    draft: TicketDraft,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """'Done' / 'No photos': the preview."""
+    await query.answer()
+    await _close_buttons(query)
+    await flow(bot, query.from_user.id, state, t, wizard, user).advance(draft, Step.PHOTOS)
+
+
+async def clear_photos(
+    query: CallbackQuery,
+    draft: TicketDraft,
+    pressed: Message,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+) -> None:
+    """'Remove all photos' at the photo step."""
+    await wizard.clear_photos(draft)
+    await save_draft(state, draft)
+    await query.answer()
+    await pressed.edit_text(
+        t("wizard-photos-cleared", max=wizard.limits.max_photos),
+        reply_markup=buttons.photos(t, draft.draft_id, 0),
+    )
+
+
+async def send(
+    query: CallbackQuery,
+    callback_data: WizardCb,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """'Send' under the preview: stores the ticket (once per draft) and confirms it."""
+    draft = await draft_for(state, callback_data.draft, [NewTicket.preview])
+    if draft is None:
+        sent = await wizard.sent_before(callback_data.draft, user.telegram_user_id)
+        if sent is not None:
+            await query.answer(t("ticket-already-submitted", reference=sent.reference))
+        else:
+            await query.answer(t("button-stale"))
+        return
+    moves = flow(bot, query.from_user.id, state, t, wizard, user)
+    if draft.category is None or draft.description is None:
+        await query.answer()
+        await moves.prompt(Step.CATEGORY if draft.category is None else Step.DESCRIPTION, draft)
+        return
+    try:
+        ticket, created = await wizard.submit(user, draft, t.locale)
+    except CategoryGoneError:
+        await query.answer()
+        await _close_buttons(query)
+        await bot.send_message(query.from_user.id, t("wizard-category-gone-send"))
+        draft.category = None
+        draft.editing = True
+        await moves.prompt(Step.CATEGORY, draft)
+        return
+    await query.answer()
+    log.info(
+        "ticket submitted",
+        extra={"reference": ticket.reference, "new": created, "photos": len(draft.photos)},
+    )
+    try:
+        # The confirmation takes the first place in this chat's pacing queue, before the
+        # relay is woken, so "emailed" cannot arrive ahead of "submitted".
+        await bot.send_message(
+            query.from_user.id,
+            t("ticket-submitted", reference=ticket.reference),
+            reply_markup=menu.main_menu(t),
+        )
+    finally:
+        wizard.announce()  # the ticket is stored either way; its event must go out
+    # The draft goes only once the employee was told: a press redelivered after a crash
+    # finds it, gets the same ticket back (one per draft) and confirms it.
+    await state.clear()
+    await _close_buttons(query)
+
+
+async def edit(
+    query: CallbackQuery, draft: TicketDraft, pressed: Message, state: FSMContext, t: Texts
+) -> None:
+    """'Edit' under the preview: which part to change."""
+    await state.set_state(NewTicket.edit_menu)
+    await query.answer()
+    await pressed.edit_reply_markup(reply_markup=buttons.edit_menu(t, draft.draft_id))
+
+
+async def back_to_preview(
+    query: CallbackQuery, draft: TicketDraft, pressed: Message, state: FSMContext, t: Texts
+) -> None:
+    """'Back to the ticket' in the edit menu."""
+    await state.set_state(NewTicket.preview)
+    await query.answer()
+    await pressed.edit_reply_markup(reply_markup=buttons.preview(t, draft.draft_id))
+
+
+async def edit_step(
+    query: CallbackQuery,
+    callback_data: WizardCb,
+    draft: TicketDraft,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """A part to change: that step is asked again, then the preview returns."""
+    await query.answer()
+    await _close_buttons(query)
+    draft.editing = True
+    await flow(bot, query.from_user.id, state, t, wizard, user).prompt(
+        Step(callback_data.value), draft
+    )
+
+
+async def cancel(
+    query: CallbackQuery,
+    draft: TicketDraft,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    user: GatewayUser,
+    bot: Bot,
+) -> None:
+    """'Cancel' anywhere in the wizard: the draft and its photos are dropped."""
+    await query.answer()
+    await _close_buttons(query)
+    await flow(bot, query.from_user.id, state, t, wizard, user).cancel(draft)
+
+
+async def description_not_text(message: Message, t: Texts) -> None:
+    """A sticker, voice note, ... at the description step."""
+    await message.answer(t("wizard-description-text-only"))
+
+
+async def location_not_text(message: Message, t: Texts) -> None:
+    """Anything but text at the location step."""
+    await message.answer(t("wizard-location-text-only"))
+
+
+async def use_buttons(message: Message, t: Texts) -> None:
+    """Typing where the wizard waits for a button."""
+    await message.answer(t("wizard-use-buttons"))
+
+
+def _pressed(*actions: WizardAction) -> CallbackQueryFilter:
+    return WizardCb.filter(F.action.in_(set(actions)))
+
+
+def router() -> Router:
+    r = Router(name="new_ticket")
+    for observer in (r.message, r.callback_query):
+        observer.middleware(RequireAuthorized())
+        observer.middleware(DraftExpiry())
+    button = r.callback_query.register
+    r.message.register(new_ticket, Command("new"))
+    r.message.register(new_ticket, Label("menu-new-ticket"))
+    any_step = CurrentDraft(editable=False)
+    button(continue_or_restart, _pressed(WizardAction.CONTINUE, WizardAction.RESTART), any_step)
+    button(category, _pressed(WizardAction.CATEGORY), CurrentDraft(NewTicket.category))
+    button(back, _pressed(WizardAction.BACK), CurrentDraft(NewTicket.category))
+    r.message.register(description, NewTicket.description, F.text)
+    r.message.register(location, NewTicket.location, F.text)
+    button(
+        location_button,
+        _pressed(
+            WizardAction.LAST_LOCATION, WizardAction.SKIP_LOCATION, WizardAction.FORGET_LOCATION
         ),
         CurrentDraft(NewTicket.location),
     )
-    async def location_button(
-        query: CallbackQuery,
-        callback_data: WizardCb,
-        draft: TicketDraft,
-        pressed: Message,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """The last place, 'Skip', or 'Forget the saved place' at the location step."""
-        await query.answer()
-        if callback_data.action == WizardAction.FORGET_LOCATION:
-            await ctx.users.clear_location(user.telegram_user_id)
-            await pressed.edit_text(
-                t("wizard-location-forgotten"),
-                reply_markup=wizard.location(t, draft.draft_id, None),
-            )
-            return
-        if callback_data.action == WizardAction.LAST_LOCATION:
-            if not user.last_location:
-                await pressed.edit_text(
-                    t("wizard-ask-location"), reply_markup=wizard.location(t, draft.draft_id, None)
-                )
-                return
-            draft.location = user.last_location
-            await _close_buttons(query, t("wizard-location-chosen", location=draft.location))
-        else:
-            draft.location = None
-            await _close_buttons(query, t("wizard-location-skipped"))
-        await _wizard(bot, query.from_user.id, state, t, ctx, user).advance(draft, Step.LOCATION)
-
-    @r.callback_query(
-        WizardCb.filter(F.action == WizardAction.PHOTOS_DONE),
+    button(
+        photos_done,
+        _pressed(WizardAction.PHOTOS_DONE),
         CurrentDraft(NewTicket.photos, editable=False),
     )
-    async def photos_done(
-        query: CallbackQuery,
-        callback_data: WizardCb,
-        draft: TicketDraft,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """'Done' / 'No photos': the preview."""
-        await query.answer()
-        await _close_buttons(query)
-        await _wizard(bot, query.from_user.id, state, t, ctx, user).advance(draft, Step.PHOTOS)
-
-    @r.callback_query(
-        WizardCb.filter(F.action == WizardAction.CLEAR_PHOTOS), CurrentDraft(NewTicket.photos)
+    button(clear_photos, _pressed(WizardAction.CLEAR_PHOTOS), CurrentDraft(NewTicket.photos))
+    button(send, _pressed(WizardAction.SEND))
+    button(edit, _pressed(WizardAction.EDIT), CurrentDraft(NewTicket.preview))
+    button(back_to_preview, _pressed(WizardAction.PREVIEW), CurrentDraft(NewTicket.edit_menu))
+    button(
+        edit_step,
+        WizardCb.filter(
+            (F.action == WizardAction.EDIT_STEP) & F.value.in_({s.value for s in Step})
+        ),
+        CurrentDraft(NewTicket.edit_menu, editable=False),
     )
-    async def clear_photos(
-        query: CallbackQuery,
-        callback_data: WizardCb,
-        draft: TicketDraft,
-        pressed: Message,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-    ) -> None:
-        """'Remove all photos' at the photo step."""
-        await ctx.attachments.discard(draft.photo_ids())
-        draft.photos = []
-        await save_draft(state, draft)
-        await query.answer()
-        await pressed.edit_text(
-            t("wizard-photos-cleared", max=ctx.settings.max_photos),
-            reply_markup=wizard.photos(t, draft.draft_id, 0),
-        )
-
-    @r.callback_query(WizardCb.filter(F.action == WizardAction.SEND))
-    async def send(
-        query: CallbackQuery,
-        callback_data: WizardCb,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """'Send' under the preview: stores the ticket (once per draft) and confirms it."""
-        draft = await draft_for(state, callback_data.draft, [NewTicket.preview])
-        if draft is None:
-            sent = await ctx.tickets.by_draft(callback_data.draft)
-            if sent is not None and sent.user_id == user.telegram_user_id:
-                await query.answer(t("ticket-already-submitted", reference=sent.reference))
-            else:
-                await _stale(query, t)
-            return
-        flow = _wizard(bot, query.from_user.id, state, t, ctx, user)
-        if draft.category is None or draft.description is None:
-            await query.answer()
-            await flow.prompt(Step.CATEGORY if draft.category is None else Step.DESCRIPTION, draft)
-            return
-        try:
-            ticket, created = await submit_ticket(ctx, user, draft, t.locale)
-        except CategoryGoneError:
-            await query.answer()
-            await _close_buttons(query)
-            await bot.send_message(query.from_user.id, t("wizard-category-gone-send"))
-            draft.category = None
-            draft.editing = True
-            await flow.prompt(Step.CATEGORY, draft)
-            return
-        await query.answer()
-        log.info(
-            "ticket submitted",
-            extra={"reference": ticket.reference, "new": created, "photos": len(draft.photos)},
-        )
-        try:
-            # The confirmation takes the first place in this chat's pacing queue, before the
-            # relay is woken, so "emailed" cannot arrive ahead of "submitted".
-            await bot.send_message(
-                query.from_user.id,
-                t("ticket-submitted", reference=ticket.reference),
-                reply_markup=menu.main_menu(t),
-            )
-        finally:
-            ctx.relay.notify()  # the ticket is stored either way; its event must go out
-        # The draft goes only once the employee was told: a press redelivered after a crash
-        # finds it, gets the same ticket back (one per draft) and confirms it.
-        await state.clear()
-        await _close_buttons(query)
-
-    @r.callback_query(
-        WizardCb.filter(F.action == WizardAction.EDIT), CurrentDraft(NewTicket.preview)
+    button(cancel, _pressed(WizardAction.CANCEL), any_step)
+    r.message.register(
+        description_not_text, StateFilter(NewTicket.description), ~F.photo, ~F.document
     )
-    async def edit(
-        query: CallbackQuery,
-        callback_data: WizardCb,
-        draft: TicketDraft,
-        pressed: Message,
-        state: FSMContext,
-        t: Texts,
-    ) -> None:
-        """'Edit' under the preview: which part to change."""
-        await state.set_state(NewTicket.edit_menu)
-        await query.answer()
-        await pressed.edit_reply_markup(reply_markup=wizard.edit_menu(t, draft.draft_id))
-
-    @r.callback_query(
-        WizardCb.filter(F.action == WizardAction.PREVIEW), CurrentDraft(NewTicket.edit_menu)
+    r.message.register(location_not_text, StateFilter(NewTicket.location))
+    r.message.register(
+        use_buttons, StateFilter(NewTicket.category, NewTicket.preview, NewTicket.edit_menu)
     )
-    async def back_to_preview(
-        query: CallbackQuery,
-        callback_data: WizardCb,
-        draft: TicketDraft,
-        pressed: Message,
-        state: FSMContext,
-        t: Texts,
-    ) -> None:
-        """'Back to the ticket' in the edit menu."""
-        await state.set_state(NewTicket.preview)
-        await query.answer()
-        await pressed.edit_reply_markup(reply_markup=wizard.preview(t, draft.draft_id))
-
-    @r.callback_query(WizardCb.filter(F.action == WizardAction.EDIT_STEP))
-    async def edit_step(
-        query: CallbackQuery,
-        callback_data: WizardCb,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """A part to change: that step is asked again, then the preview returns."""
-        draft = await draft_for(state, callback_data.draft, [NewTicket.edit_menu])
-        if draft is None or callback_data.value not in {s.value for s in Step}:
-            await _stale(query, t)
-            return
-        await query.answer()
-        await _close_buttons(query)
-        draft.editing = True
-        await _wizard(bot, query.from_user.id, state, t, ctx, user).prompt(
-            Step(callback_data.value), draft
-        )
-
-    @r.callback_query(
-        WizardCb.filter(F.action == WizardAction.CANCEL), CurrentDraft(editable=False)
-    )
-    async def cancel(
-        query: CallbackQuery,
-        callback_data: WizardCb,
-        draft: TicketDraft,
-        state: FSMContext,
-        t: Texts,
-        ctx: GatewayContext,
-        user: GatewayUser,
-        bot: Bot,
-    ) -> None:
-        """'Cancel' anywhere in the wizard: the draft and its photos are dropped."""
-        await query.answer()
-        await _close_buttons(query)
-        await _wizard(bot, query.from_user.id, state, t, ctx, user).cancel(draft)
-
-    @r.message(StateFilter(NewTicket.description), ~F.photo, ~F.document)
-    async def description_not_text(message: Message, t: Texts) -> None:
-        """A sticker, voice note, ... at the description step."""
-        await message.answer(t("wizard-description-text-only"))
-
-    @r.message(StateFilter(NewTicket.location))
-    async def location_not_text(message: Message, t: Texts) -> None:
-        """Anything but text at the location step."""
-        await message.answer(t("wizard-location-text-only"))
-
-    @r.message(StateFilter(NewTicket.category, NewTicket.preview, NewTicket.edit_menu))
-    async def use_buttons(message: Message, t: Texts) -> None:
-        """Typing where the wizard waits for a button."""
-        await message.answer(t("wizard-use-buttons"))
-
     return r
-
-
-def description_problem(t: Texts, ctx: GatewayContext, text: str) -> str | None:
-    """Why a description cannot be taken, in the user's words; None when it can."""
-    settings = ctx.settings
-    length = len(text.strip())
-    if length > settings.description_max_length:
-        return t("wizard-description-too-long", length=length, max=settings.description_max_length)
-    if length < settings.description_min_length:
-        return t("wizard-description-too-short", min=settings.description_min_length)
-    return None

@@ -16,7 +16,7 @@ from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.callbacks import SignInAction, SignInCb
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.handlers.wizard_flow import WIZARD_STATES, load_draft
-from helpdesk_gateway.i18n import I18n, Texts
+from helpdesk_gateway.i18n import Texts
 from helpdesk_gateway.keyboards import menu, wizard
 from helpdesk_gateway.states import SignIn
 
@@ -65,80 +65,79 @@ async def request_code(
     await message.answer(t("sign-in-checking"))
 
 
-def router(i18n: I18n) -> Router:
-    del i18n
-    r = Router(name="sign_in")
-
-    @r.message(CommandStart())
-    async def start(message: Message, state: FSMContext, t: Texts, user: GatewayUser) -> None:
-        """/start: the menu for signed-in employees (or their unfinished draft); everyone else is
-        asked for a work email."""
-        if user.authorized and user.profile is not None:
-            if await state.get_state() in WIZARD_STATES and (draft := await load_draft(state)):
-                await message.answer(
-                    t("wizard-in-progress"), reply_markup=wizard.resume(t, draft.draft_id)
-                )
-                return
+async def start(message: Message, state: FSMContext, t: Texts, user: GatewayUser) -> None:
+    """/start: the menu for signed-in employees (or their unfinished draft); everyone else is
+    asked for a work email."""
+    if user.authorized and user.profile is not None:
+        if await state.get_state() in WIZARD_STATES and (draft := await load_draft(state)):
             await message.answer(
-                t("sign-in-already", name=user.profile.display_name, email=user.profile.email),
-                reply_markup=menu.main_menu(t),
+                t("wizard-in-progress"), reply_markup=wizard.resume(t, draft.draft_id)
             )
             return
-        await state.clear()
-        await state.set_state(SignIn.email)
-        await message.answer(t("sign-in-welcome"), reply_markup=ReplyKeyboardRemove())
+        await message.answer(
+            t("sign-in-already", name=user.profile.display_name, email=user.profile.email),
+            reply_markup=menu.main_menu(t),
+        )
+        return
+    await state.clear()
+    await state.set_state(SignIn.email)
+    await message.answer(t("sign-in-welcome"), reply_markup=ReplyKeyboardRemove())
 
-    @r.message(SignIn.email, F.text)
-    async def email(
-        message: Message, state: FSMContext, t: Texts, ctx: GatewayContext, user: GatewayUser
-    ) -> None:
-        """The work email: RequestCode is published."""
+
+async def email(
+    message: Message, state: FSMContext, t: Texts, ctx: GatewayContext, user: GatewayUser
+) -> None:
+    """The work email: RequestCode is published."""
+    await request_code(message, state, t, ctx, user)
+
+
+async def code(
+    message: Message, state: FSMContext, t: Texts, ctx: GatewayContext, user: GatewayUser
+) -> None:
+    """The code from the email: VerifyCode is published (an address here asks anew)."""
+    text = (message.text or "").strip()
+    if "@" in text:
         await request_code(message, state, t, ctx, user)
+        return
+    digits = normalise_code(text)
+    if digits is None:
+        await message.answer(t("sign-in-code-format"))
+        return
+    if len(digits) != CODE_LENGTH:
+        await message.answer(t("sign-in-code-length", expected=CODE_LENGTH, length=len(digits)))
+        return
+    try:
+        await ctx.publisher.publish(
+            VerifyCode(telegram_user_id=user.telegram_user_id, chat_id=message.chat.id, code=digits)
+        )
+    except Exception:
+        log.exception("could not publish VerifyCode")
+        await message.answer(t("service-unavailable"))
+        return
+    await message.answer(t("sign-in-verifying"))
 
-    @r.message(SignIn.code, F.text)
-    async def code(
-        message: Message, state: FSMContext, t: Texts, ctx: GatewayContext, user: GatewayUser
-    ) -> None:
-        """The code from the email: VerifyCode is published (an address here asks anew)."""
-        text = (message.text or "").strip()
-        if "@" in text:
-            await request_code(message, state, t, ctx, user)
-            return
-        digits = normalise_code(text)
-        if digits is None:
-            await message.answer(t("sign-in-code-format"))
-            return
-        if len(digits) != CODE_LENGTH:
-            await message.answer(t("sign-in-code-length", expected=CODE_LENGTH, length=len(digits)))
-            return
-        try:
-            await ctx.publisher.publish(
-                VerifyCode(
-                    telegram_user_id=user.telegram_user_id, chat_id=message.chat.id, code=digits
-                )
-            )
-        except Exception:
-            log.exception("could not publish VerifyCode")
-            await message.answer(t("service-unavailable"))
-            return
-        await message.answer(t("sign-in-verifying"))
 
-    @r.message(StateFilter(SignIn.email, SignIn.code))
-    async def not_text(message: Message, t: Texts) -> None:
-        """A sticker, photo, ... while the email or code is expected."""
-        await message.answer(t("sign-in-text-only"))
+async def not_text(message: Message, t: Texts) -> None:
+    """A sticker, photo, ... while the email or code is expected."""
+    await message.answer(t("sign-in-text-only"))
 
-    @r.callback_query(SignInCb.filter(F.action == SignInAction.OTHER_EMAIL))
-    async def other_email(
-        query: CallbackQuery, state: FSMContext, t: Texts, user: GatewayUser
-    ) -> None:
-        """'Use another email' under the code message."""
-        if user.authorized or not isinstance(query.message, Message):
-            await query.answer(t("button-stale"))
-            return
-        await state.set_state(SignIn.email)
-        await query.answer()
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(t("sign-in-ask-email"))
 
+async def other_email(query: CallbackQuery, state: FSMContext, t: Texts, user: GatewayUser) -> None:
+    """'Enter another address' under the code message."""
+    if user.authorized or not isinstance(query.message, Message):
+        await query.answer(t("button-stale"))
+        return
+    await state.set_state(SignIn.email)
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    await query.message.answer(t("sign-in-ask-email"))
+
+
+def router() -> Router:
+    r = Router(name="sign_in")
+    r.message.register(start, CommandStart())
+    r.message.register(email, SignIn.email, F.text)
+    r.message.register(code, SignIn.code, F.text)
+    r.message.register(not_text, StateFilter(SignIn.email, SignIn.code))
+    r.callback_query.register(other_email, SignInCb.filter(F.action == SignInAction.OTHER_EMAIL))
     return r

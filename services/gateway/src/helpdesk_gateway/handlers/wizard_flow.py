@@ -14,11 +14,11 @@ from aiogram.fsm.state import State
 from aiogram.types import Message
 
 from helpdesk_gateway.adapters.users import GatewayUser
-from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain.drafts import Step, TicketDraft
 from helpdesk_gateway.i18n import Texts
 from helpdesk_gateway.keyboards import menu, wizard
 from helpdesk_gateway.states import NewTicket
+from helpdesk_gateway.ticket_wizard import TicketWizard
 from helpdesk_gateway.views import preview_text
 
 STEP_STATE: dict[Step, State] = {
@@ -60,26 +60,28 @@ async def draft_for(
 
 @dataclass
 class Wizard:
+    """The wizard as the employee sees it: its questions and preview in one chat."""
+
     bot: Bot
     chat_id: int
     state: FSMContext
     t: Texts
-    ctx: GatewayContext
+    use: TicketWizard
     user: GatewayUser
 
     async def start(self) -> None:
-        draft = TicketDraft(started_at=self.ctx.clock())
+        draft = self.use.new_draft()
         await self.state.set_state(NewTicket.category)
         await self.state.set_data({"draft": draft.model_dump(mode="json")})
         await self.prompt(Step.CATEGORY, draft)
 
     async def prompt(self, step: Step, draft: TicketDraft) -> None:
         """Ask for a step (and remember that the wizard is there)."""
-        t, settings = self.t, self.ctx.settings
+        t, limits = self.t, self.use.limits
         await self.state.set_state(STEP_STATE[step])
         await save_draft(self.state, draft)
         if step == Step.CATEGORY:
-            roots = self.ctx.catalogue.current.children(None)
+            roots = self.use.catalogue.current.children(None)
             sent = await self.bot.send_message(
                 self.chat_id,
                 t("wizard-choose-category"),
@@ -88,7 +90,7 @@ class Wizard:
         elif step == Step.DESCRIPTION:
             sent = await self.bot.send_message(
                 self.chat_id,
-                t("wizard-ask-description", max=settings.description_max_length),
+                t("wizard-ask-description", max=limits.description_max),
                 reply_markup=wizard.cancel_only(t, draft.draft_id),
             )
         elif step == Step.LOCATION:
@@ -101,7 +103,7 @@ class Wizard:
         else:
             sent = await self.bot.send_message(
                 self.chat_id,
-                t("wizard-ask-photos", max=settings.max_photos, count=len(draft.photos)),
+                t("wizard-ask-photos", max=limits.max_photos, count=len(draft.photos)),
                 reply_markup=wizard.photos(t, draft.draft_id, len(draft.photos)),
             )
         await self._retire_prompt(sent)
@@ -112,7 +114,7 @@ class Wizard:
         await save_draft(self.state, draft)
         sent = await self.bot.send_message(
             self.chat_id,
-            preview_text(self.t, draft, self.ctx.catalogue.current),
+            preview_text(self.t, draft, self.use.catalogue.current),
             reply_markup=wizard.preview(self.t, draft.draft_id),
         )
         await self._retire_prompt(sent)
@@ -145,8 +147,7 @@ class Wizard:
         await self.preview(draft)
 
     async def cancel(self, draft: TicketDraft | None) -> None:
-        if draft is not None:
-            await self.ctx.attachments.discard(draft.photo_ids())
+        await self.use.drop(draft)
         await self._retire_prompt(None)
         await self.state.clear()
         await self.bot.send_message(
