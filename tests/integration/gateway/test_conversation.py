@@ -462,3 +462,41 @@ async def test_a_file_from_support_arrives_under_the_comment(world: World) -> No
         f"📎 Файл от ИТ-поддержки к заявке {submitted.reference} (№12345)"
     )
     assert document.data == pdf
+
+
+async def test_keeping_a_ticket_says_so_and_sends_no_email(world: World) -> None:
+    user = new_user()
+    commands = await commands_bus(world)
+    submitted = await emailed_ticket(world, user)
+    details = await open_details(world, user, submitted.reference)
+    await world.press(user, details, "Отменить заявку")
+    confirm = await world.reply(user, lambda m: m.visible_text.startswith("Отменить заявку"))
+    await world.press(user, confirm, "Нет, оставить")
+    kept = await world.reply(user, lambda m: m.visible_text.startswith("Хорошо"))
+    assert kept.visible_text == f"Хорошо, заявку {submitted.reference} отменять не будем."
+    await world.edited(user, confirm, lambda m: not m.inline_keyboard)
+    await world.settle()
+    assert commands.all(SendTicketReply) == []
+    details = await open_details(world, user, submitted.reference)
+    assert "Отменить заявку" in details.button_texts
+
+
+async def test_dont_send_under_a_prompt_whose_comment_already_left_is_a_stale_button(
+    world: World,
+) -> None:
+    user = new_user()
+    commands = await commands_bus(world)
+    submitted = await emailed_ticket(world, user)
+    question = await support_asks(world, user, submitted)
+    await world.press(user, question, "✍️ Ответить")
+    prompt = await world.reply(user, lambda m: m.visible_text.startswith("Напишите комментарий"))
+    await world.tg.send_text(user, "По сети, кабинет 305.")
+    await world.reply(user, lambda m: m.visible_text.startswith("Отправляю комментарий"))
+    await commands.wait_for(SendTicketReply, lambda m: m.ticket_id == submitted.ticket_id)
+
+    # «Не отправлять» under the old prompt must not claim the comment was not sent.
+    press = await world.press(user, prompt, "Не отправлять")
+    answer = await world.answer_of(press)
+    assert answer["text"] == "Эта кнопка уже не действует."
+    await world.edited(user, prompt, lambda m: not m.inline_keyboard)
+    await world.tg.assert_no_bot_message(user.id, within=1.0)

@@ -68,6 +68,7 @@ class ConversationAction(StrEnum):
     REOPEN = "reopen"
     CANCEL = "cancel"
     CANCEL_CONFIRM = "cancel_ok"
+    CANCEL_KEEP = "cancel_keep"
 
 
 class ConversationCb(CallbackData, prefix="cv1"):

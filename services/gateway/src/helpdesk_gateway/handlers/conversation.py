@@ -121,14 +121,31 @@ async def start_comment(
     )
 
 
-async def abandon(query: CallbackQuery, state: FSMContext, t: Texts) -> None:
-    """«Не отправлять» under a prompt, «Нет, оставить» under the cancel question."""
-    if await state.get_state() in TALK_STATES:
-        await _leave(state)
+async def abandon(
+    query: CallbackQuery, callback_data: ConversationCb, state: FSMContext, t: Texts
+) -> None:
+    """«Не отправлять» under a prompt. Under an older prompt (the comment has gone, or the
+    employee is writing about another ticket now) it is a stale button and changes nothing."""
+    writing = await state.get_state() in TALK_STATES
+    if not writing or (await state.get_data()).get(DATA_KEY) != callback_data.ticket:
+        await query.answer(t("button-stale"))
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+        return
+    await _leave(state)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(t("conversation-abandoned"), reply_markup=menu.main_menu(t))
+
+
+async def keep(query: CallbackQuery, ticket: TicketRecord, shown: Message, t: Texts) -> None:
+    """«Нет, оставить» under the cancel question: the ticket stays as it is."""
+    await query.answer()
+    await shown.edit_reply_markup(reply_markup=None)
+    await shown.answer(
+        t("cancel-kept", ticket=ticket_label(t, ticket)), reply_markup=menu.main_menu(t)
+    )
 
 
 async def comment(
@@ -288,5 +305,6 @@ def router() -> Router:
     r.message.register(reopen_reason, Talk.reopen)
     button(ask_cancel, _pressed(ConversationAction.CANCEL), OwnedTicket())
     button(cancel, _pressed(ConversationAction.CANCEL_CONFIRM), OwnedTicket())
+    button(keep, _pressed(ConversationAction.CANCEL_KEEP), OwnedTicket())
     r.message.register(reply, StateFilter(None), F.reply_to_message)
     return r

@@ -56,7 +56,7 @@ def confirm_cancel(t: Texts, ticket_id: str) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 _button(t, "button-cancel-confirm", ConversationAction.CANCEL_CONFIRM, ticket_id),
-                _button(t, "button-cancel-keep", ConversationAction.ABANDON, ticket_id),
+                _button(t, "button-cancel-keep", ConversationAction.CANCEL_KEEP, ticket_id),
             ]
         ]
     )
