@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,6 +40,8 @@ class Report:
     floor_rss_mb: dict[str, tuple[float, float]] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     gateway_mongo_round_trips: int = 0
+    gateway_commands: Counter[str] = field(default_factory=Counter)
+    """The gateway's MongoDB round trips during the journeys by command and collection."""
     fsm_round_trips: int = 0
     fsm_per_action: float = 0.0
     floor_latency: dict[str, Summary] = field(default_factory=dict)
@@ -146,6 +149,18 @@ def render(report: Report) -> str:
         f"connection: {report.floor_smtp_rate:.1f} emails/s. Ratio {smtp_ratio:.3f}.",
         f"- End to end (first /start to last ticket email): {report.end_to_end_rate:.2f} "
         f"tickets/s, {report.end_to_end_seconds:.0f} s for {report.emailed} tickets.",
+        "",
+        "## The gateway's MongoDB round trips",
+        "",
+        "By command and collection, during the journeys (events from the broker included; "
+        "`getMore`, `hello` and the like name no collection).",
+        "",
+        "| command | round trips | per user action |",
+        "|---|---|---|",
+        *(
+            f"| {command} | {count} | {count / max(report.actions, 1):.2f} |"
+            for command, count in report.gateway_commands.most_common()
+        ),
         "",
         "## Services",
         "",

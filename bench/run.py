@@ -25,6 +25,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -221,6 +222,7 @@ async def measure(
         print(f"{len(employees)} employees sign in and file a ticket each...", flush=True)
         cpu_before = service_cpu(sandbox)
         messages_before = relay_count(counts, None)
+        commands_before = relay_commands(counts)
         started_wall, started = time.time(), time.monotonic()
         gate = Gate(len(employees), timeout=WAIT)
         journeys = await asyncio.gather(
@@ -232,6 +234,7 @@ async def measure(
         await asyncio.sleep(1.0)  # the relay's latest count is on disk
         read_services(report, sandbox, counts, cpu_before)
         report.gateway_mongo_round_trips = relay_count(counts, None) - messages_before
+        report.gateway_commands = relay_commands(counts) - commands_before
         report.rabbitmq = await rabbitmq_version(sandbox.rabbit_url)
 
         # The floors run on a quiet machine: the services and the simulator are stopped.
@@ -333,6 +336,11 @@ def relay_count(counts: Path, marker: str | None) -> int:
     twice a second."""
     counted = json.loads(counts.read_text())
     return int(counted["messages"] if marker is None else counted["markers"][marker])
+
+
+def relay_commands(counts: Path) -> Counter[str]:
+    """The relay's messages so far by command and collection."""
+    return Counter(json.loads(counts.read_text()).get("commands", {}))
 
 
 async def rabbitmq_version(url: str) -> str:
