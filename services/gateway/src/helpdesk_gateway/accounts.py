@@ -17,6 +17,7 @@ from helpdesk_contracts.auth.v1 import (
 from helpdesk_contracts.base import Message as ContractMessage
 
 from helpdesk_gateway.adapters.notifications import Notification
+from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.bot.fsm import FsmAccess
 from helpdesk_gateway.context import GatewayContext
 from helpdesk_gateway.domain.drafts import FlowData, SignInData
@@ -39,7 +40,9 @@ class Accounts:
         self.fsm = fsm
 
     async def _texts(self, user_id: int) -> Texts:
-        user = await self.ctx.users.get(user_id)
+        return self._texts_of(await self.ctx.users.get(user_id))
+
+    def _texts_of(self, user: GatewayUser | None) -> Texts:
         return self.ctx.i18n.texts(user.locale if user else "ru")
 
     async def _tell(
@@ -62,7 +65,7 @@ class Accounts:
                 await state.update_data(
                     sign_in=SignInData(masked_email=event.masked_email).model_dump()
                 )
-        t = await self._texts(event.telegram_user_id)
+        t = self._texts_of(user)
         valid_for = (event.expires_at - self.ctx.clock()).total_seconds()
         text = t(
             "sign-in-code-sent",

@@ -6,59 +6,24 @@ only once it was handled (see bot/window.py), and a webhook answer may time out.
 (the handlers are idempotent) instead of losing it. Ids expire after a TTL; Telegram only reuses
 ids after a week of silence.
 
-Updates of many users are handled at once, so asking and recording go in batches: a call joins
-the next query (one `find` with `$in`, one unordered `insert_many`), which starts as soon as
-the one in flight is answered; each call still returns only when its own id was looked up or
-written. One round trip per batch instead of one per update.
+Asking and recording go in batches (adapters/batches.py): one `find` with `$in`, one unordered
+`insert_many`, for the updates being handled at the same time, each call still returning only
+once its own id was looked up or written.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from helpdesk_gateway.adapters.batches import Batches
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 Document = dict[str, Any]
 COLLECTION = "gateway_updates"
 DUPLICATE_KEY = 11000
-
-
-class Batches[T, R]:
-    """Calls made while a batch is in flight wait for it to end, then go together."""
-
-    def __init__(self, run: Callable[[Sequence[T]], Awaitable[dict[T, R]]]) -> None:
-        self.run = run
-        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
-        self._runner: asyncio.Task[None] | None = None
-
-    async def __call__(self, item: T) -> R:
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
-        if self._runner is None or self._runner.done():
-            self._runner = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                results = await self.run([item for item, _ in batch])
-            except asyncio.CancelledError:  # the loop is closing: nobody waits for ever
-                for _, future in [*batch, *self._waiting]:
-                    future.cancel()
-                raise
-            except Exception as error:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            for item, future in batch:
-                if not future.done():
-                    future.set_result(results[item])
 
 
 class UpdateLog:

@@ -5,7 +5,8 @@ aiogram's storage makes a round trip for every call: the FSM middleware reads th
 filter and a handler read the data again, `set_state` and `update_data` write separately, and
 `clear()` is two writes. Inside `unit()` (one per update, opened by the dispatcher, and one per
 `FsmAccess` context) a key's document (`{_id, state, data}`, as PyMongoStorage keeps it) is read
-once, calls work on that copy, and `flush()` writes what changed in one update: `$set`/`$unset`
+once (with those of other users' updates begun meanwhile: adapters/batches.py), calls work on
+that copy, and `flush()` writes what changed in one update: `$set`/`$unset`
 of the state and of each changed `data` key (so a writer that changed other keys meanwhile keeps
 them, as with `update_data`), or a delete when state and data are both gone. Nothing is written
 when nothing changed. The dispatcher flushes under the per-user lock, after the handler, so the
@@ -17,7 +18,7 @@ handled again. Outside a unit every call goes straight to MongoDB, as in PyMongo
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import Any
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.storage.base import StateType, StorageKey
 from aiogram.fsm.storage.pymongo import PyMongoStorage
+from helpdesk_gateway.adapters.batches import Batches
 from pymongo import AsyncMongoClient
 
 FSM_COLLECTION = "gateway_fsm"
@@ -57,6 +59,7 @@ class SharedClientStorage(PyMongoStorage):
 
     def __init__(self, client: AsyncMongoClient[Any], db_name: str) -> None:
         super().__init__(client, db_name=db_name, collection_name=FSM_COLLECTION)
+        self._read = Batches[str, Document | None](self._find)
 
     async def close(self) -> None:
         return None
@@ -78,9 +81,14 @@ class SharedClientStorage(PyMongoStorage):
         document_id = self._key_builder.build(key)
         found = unit.get(document_id)
         if found is None:
-            document = await self._collection.find_one({"_id": document_id})
-            document = document or {}
+            document = await self._read(document_id) or {}
             found = unit[document_id] = _Copy(document.get("state"), document.get("data") or {})
+        return found
+
+    async def _find(self, document_ids: Sequence[str]) -> dict[str, Document | None]:
+        found: dict[str, Document | None] = dict.fromkeys(document_ids)
+        async for document in self._collection.find({"_id": {"$in": list(found)}}):
+            found[document["_id"]] = document
         return found
 
     async def get_state(self, key: StorageKey) -> str | None:
