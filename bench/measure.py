@@ -63,6 +63,24 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def pids_named(command: str) -> list[int]:
+    """Processes of this machine whose command name (/proc/PID/comm) is `command`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _read(str(entry / "comm")).strip() == command:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def cpu_of(pids: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each named group of processes (a process gone counts nothing)."""
+    return {name: sum(cpu_seconds(pid) or 0.0 for pid in group) for name, group in pids.items()}
+
+
+def cpu_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before.get(name, 0.0) for name in after}
+
+
 def machine() -> dict[str, str]:
     cpu_model = "unknown"
     for line in _read("/proc/cpuinfo").splitlines():
