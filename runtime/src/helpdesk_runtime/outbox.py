@@ -55,6 +55,8 @@ class OutboxRelay:
         self.interval_seconds = interval_seconds
         self.batch = batch
         self._wake = asyncio.Event()
+        self._more = False
+        """The last pass took a full batch from some collection: more may be waiting."""
         self._stopping = False
         self._finished: asyncio.Event | None = None  # None: never ran; set: run() returned
 
@@ -71,9 +73,13 @@ class OutboxRelay:
     async def run_once(self) -> int:
         """Publish what is pending now; returns how many entries were published."""
         published = 0
+        self._more = False
         for collection in self.collections:
             cursor = collection.find(PENDING, {OUTBOX_FIELD: 1}).limit(self.batch)
+            found = 0
             async for doc in cursor:
+                found += 1
+                self._more = self._more or found >= self.batch
                 for entry in doc.get(OUTBOX_FIELD, []):
                     await self.publisher.publish_raw(
                         entry["body"].encode(),
@@ -110,12 +116,14 @@ class OutboxRelay:
             # Cleared before the pass: a notify() that lands during the pass wakes the next one.
             self._wake.clear()
             try:
-                published = await self.run_once()
+                await self.run_once()
                 pause = self.interval_seconds
                 if stopping:
                     return
-                if published:
+                if self._more:
                     continue  # there may be more than one batch
+                # Entries written during the pass set _wake (cleared above): no empty pass to
+                # look for them.
             except asyncio.CancelledError:
                 raise
             except Exception:
