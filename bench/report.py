@@ -56,6 +56,9 @@ class Report:
     """The gateway's MongoDB round trips during the journeys by command and collection."""
     fsm_round_trips: int = 0
     fsm_per_action: float = 0.0
+    bot_calls: Counter[str] = field(default_factory=Counter)
+    """The gateway's Bot API requests during the journeys by method (getUpdates left out)."""
+    floor_bot_calls: dict[str, Counter[str]] = field(default_factory=dict)
     floor_latency: dict[str, Summary] = field(default_factory=dict)
     floor_cpu_seconds: dict[str, float] = field(default_factory=dict)
     floor_fsm_round_trips: int = 0
@@ -114,6 +117,7 @@ def render(report: Report) -> str:
     cpu_ratio = _ratio(gateway_cpu, floor_cpu)
     cpu_rows = [*report.rss_mb, *SERVERS]
     floor_d = report.floor_mailer_tickets
+    updates = max(report.floor_updates, 1)
     lines = [
         "# Benchmark results",
         "",
@@ -201,6 +205,32 @@ def render(report: Report) -> str:
             f"| {command} | {count} | {count / max(report.actions, 1):.2f} |"
             for command, count in report.gateway_commands.most_common()
         ),
+        "",
+        "## Bot API requests",
+        "",
+        "By method, per user action (getUpdates left out); the gateway's include the "
+        "notifications that events caused (code sent, signed in, ticket registered).",
+        "",
+        "| method | helpdesk | floor (a) | floor (b) |",
+        "|---|---|---|---|",
+        *(
+            f"| {method} | {report.bot_calls[method] / max(report.actions, 1):.2f} | "
+            + " | ".join(
+                f"{report.floor_bot_calls.get(name, Counter())[method] / updates:.2f}"
+                for name in ("echo", "fsm")
+            )
+            + " |"
+            for method in sorted(
+                set(report.bot_calls).union(*report.floor_bot_calls.values()),
+                key=lambda m: -report.bot_calls[m],
+            )
+        ),
+        f"| **all** | {report.bot_calls.total() / max(report.actions, 1):.2f} | "
+        + " | ".join(
+            f"{report.floor_bot_calls.get(name, Counter()).total() / updates:.2f}"
+            for name in ("echo", "fsm")
+        )
+        + " |",
         "",
         "## Services",
         "",

@@ -241,6 +241,7 @@ async def measure(
         cpu_at_send: dict[str, float] = {}
         messages_before = relay_count(counts, None)
         commands_before = relay_commands(counts)
+        bot_calls_before = await bot_calls(tg)
         started_wall, started = time.time(), time.monotonic()
         gate = Gate(len(employees), WAIT, on_open=lambda: cpu_at_send.update(cpu_of(processes)))
         journeys = await asyncio.gather(
@@ -256,6 +257,7 @@ async def measure(
         read_services(report, sandbox, counts)
         report.gateway_mongo_round_trips = relay_count(counts, None) - messages_before
         report.gateway_commands = relay_commands(counts) - commands_before
+        report.bot_calls = await bot_calls(tg) - bot_calls_before
         report.rabbitmq = await rabbitmq_version(sandbox.rabbit_url)
 
         # The floors run on a quiet machine: the services and the simulator are stopped.
@@ -274,6 +276,7 @@ async def measure(
                 "floor bot polling",
             )
             bot_cpu = cpu_seconds(bot.pid) or 0.0
+            calls_before = await bot_calls(tg)
             try:
                 users = [
                     User(FIRST_FLOOR_USER_ID + offset + i, "Floor", language_code="en")
@@ -285,6 +288,7 @@ async def measure(
                     *(floor_user(tg, watcher, u, floor_photo, floor_gate, WAIT) for u in users)
                 )
                 report.floor_cpu_seconds[name] = (cpu_seconds(bot.pid) or 0.0) - bot_cpu
+                report.floor_bot_calls[name] = await bot_calls(tg) - calls_before
                 report.floor_rss_mb[name] = rss_mb(bot.pid) or (math.nan, math.nan)
             finally:
                 bot.stop(sig=signal.SIGTERM, timeout=15.0)
@@ -347,6 +351,16 @@ def relay_count(counts: Path, marker: str | None) -> int:
     twice a second."""
     counted = json.loads(counts.read_text())
     return int(counted["messages"] if marker is None else counted["markers"][marker])
+
+
+async def bot_calls(tg: WideClient) -> Counter[str]:
+    """Bot API requests the fake has answered so far, by method (getUpdates left out); those
+    it refused count as "method (refused)"."""
+    return Counter(
+        c.method if c.ok else f"{c.method} (refused)"
+        for c in await tg.calls()
+        if c.method.lower() != "getupdates"
+    )
 
 
 def relay_commands(counts: Path) -> Counter[str]:
