@@ -3,10 +3,11 @@ own process like the mailer.
 
 Per message on its queue: read the ticket's photos from GridFS, one claim write, one SMTP send
 (the ticket email the helpdesk sent in the same run, over one connection kept open), one final
-write, one published event. Messages are taken one at a time, as the mailer's consumer takes
-them (FastStream's default), on the same RabbitMQ vhost, MongoDB server and SMTP sink. No
-outbox, no composition, no retry policy, no logging per message: what the mailer adds to this
-is what Send → email pays over the floor.
+write, one published event. Messages are taken as the mailer takes them (up to the services'
+prefetch, `HELPDESK_PREFETCH`'s default, at once; publisher confirms on), on the same RabbitMQ
+vhost, MongoDB server and SMTP sink; the SMTP sends queue on the one connection. No outbox, no
+composition, no retry policy, no logging per message: what the mailer adds to this is what
+Send → email pays over the floor.
 
 `python -m bench.floormailer --rabbit-url URL --mongo-url URL --smtp-port P --email FILE`
 prints `floor mailer consuming` once its queue is declared; SIGTERM stops it.
@@ -24,8 +25,9 @@ from typing import Any
 
 import aiosmtplib
 from bson import ObjectId
-from faststream.rabbit import RabbitBroker, RabbitQueue
+from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 from gridfs import AsyncGridFSBucket
+from helpdesk_runtime.settings import InfraSettings
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -53,7 +55,10 @@ async def run(args: argparse.Namespace, email: bytes) -> None:
     deliveries = db["deliveries"]
     smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=args.smtp_port)
     await smtp.connect()
-    broker = RabbitBroker(args.rabbit_url)
+    broker = RabbitBroker(
+        args.rabbit_url,
+        default_channel=Channel(prefetch_count=args.prefetch, publisher_confirms=True),
+    )
 
     @broker.subscriber(TICKETS)
     async def deliver(ticket: FloorTicket) -> None:
@@ -94,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--smtp-port", type=int, required=True)
     parser.add_argument("--email", required=True, help="file with the raw email to send")
     parser.add_argument("--recipient", default="helpdesk@example.com")
+    parser.add_argument(
+        "--prefetch", type=int, default=InfraSettings.model_fields["prefetch"].default
+    )
     args = parser.parse_args(argv)
     asyncio.run(run(args, Path(args.email).read_bytes()))
 

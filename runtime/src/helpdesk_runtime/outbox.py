@@ -1,8 +1,9 @@
 """Transactional outbox without transactions.
 
 A state change and the events it causes are written in ONE document update: the events go into
-that document's `outbox` array. A relay publishes each pending entry (confirmed) and then pulls it.
-A crash between the two publishes the entry again later: consumers de-duplicate on message_id.
+that document's `outbox` array. A relay publishes each pending entry (confirmed) and then pulls
+what a pass published, in one write. A crash between the two publishes those entries again later:
+consumers de-duplicate on message_id.
 """
 
 from __future__ import annotations
@@ -76,23 +77,35 @@ class OutboxRelay:
         self._more = False
         for collection in self.collections:
             cursor = collection.find(PENDING, {OUTBOX_FIELD: 1}).limit(self.batch)
-            found = 0
-            async for doc in cursor:
-                found += 1
-                self._more = self._more or found >= self.batch
-                for entry in doc.get(OUTBOX_FIELD, []):
-                    await self.publisher.publish_raw(
-                        entry["body"].encode(),
-                        exchange=entry["exchange"],
-                        routing_key=entry["routing_key"],
-                        message_id=entry["message_id"],
-                        correlation_id=entry.get("correlation_id"),
+            documents = [doc async for doc in cursor]
+            self._more = self._more or len(documents) >= self.batch
+            sent: dict[Any, list[str]] = {}
+            try:
+                for doc in documents:
+                    for entry in doc.get(OUTBOX_FIELD, []):
+                        await self.publisher.publish_raw(
+                            entry["body"].encode(),
+                            exchange=entry["exchange"],
+                            routing_key=entry["routing_key"],
+                            message_id=entry["message_id"],
+                            correlation_id=entry.get("correlation_id"),
+                        )
+                        sent.setdefault(doc["_id"], []).append(entry["message_id"])
+                        published += 1
+            finally:
+                # What was published leaves the outboxes in one write (a crash before it
+                # publishes those again: consumers de-duplicate on message_id).
+                if sent:
+                    await collection.update_many(
+                        {"_id": {"$in": list(sent)}},
+                        {
+                            "$pull": {
+                                OUTBOX_FIELD: {
+                                    "message_id": {"$in": [m for ids in sent.values() for m in ids]}
+                                }
+                            }
+                        },
                     )
-                    await collection.update_one(
-                        {"_id": doc["_id"]},
-                        {"$pull": {OUTBOX_FIELD: {"message_id": entry["message_id"]}}},
-                    )
-                    published += 1
         return published
 
     async def run(self) -> None:
