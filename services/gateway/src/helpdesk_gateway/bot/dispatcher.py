@@ -162,7 +162,7 @@ class FlushFsm(BaseMiddleware):
         try:
             result = await handler(event, data)
         except Exception:
-            await state.storage.flush(state.key)
+            await state.storage.flush()
             raise
-        await state.storage.flush(state.key)
+        await state.storage.flush()
         return result

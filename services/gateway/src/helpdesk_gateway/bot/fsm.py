@@ -30,4 +30,4 @@ class FsmAccess:
                 try:
                     yield FSMContext(storage=storage, key=key)
                 finally:  # a failure keeps what was changed before it, as in an update
-                    await storage.flush(key)
+                    await storage.flush()

@@ -123,13 +123,14 @@ class SharedClientStorage(PyMongoStorage):
         held.data.update(copy.deepcopy(dict(data)))
         return copy.deepcopy(held.data)
 
-    async def flush(self, key: StorageKey) -> None:
-        """Write what the unit changed in the key's document: one round trip, or none."""
+    async def flush(self) -> None:
+        """Write what the unit changed: one round trip per document changed, or none."""
         unit = _unit.get()
-        document_id = self._key_builder.build(key)
-        held = None if unit is None else unit.pop(document_id, None)
-        if held is None:
-            return
+        while unit:
+            document_id, held = unit.popitem()
+            await self._write(document_id, held)
+
+    async def _write(self, document_id: str, held: _Copy) -> None:
         if held.state is None and not held.data:
             if held.read_state is not None or held.read_data:
                 await self._collection.delete_one({"_id": document_id})
