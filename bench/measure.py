@@ -72,13 +72,24 @@ def pids_named(command: str) -> list[int]:
     return sorted(found)
 
 
-def cpu_of(pids: dict[str, list[int]]) -> dict[str, float]:
-    """CPU seconds so far of each named group of processes (a process gone counts nothing)."""
-    return {name: sum(cpu_seconds(pid) or 0.0 for pid in group) for name, group in pids.items()}
+CpuReading = dict[str, dict[int, float]]
+"""CPU seconds so far of each process of each named group."""
 
 
-def cpu_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {name: after[name] - before.get(name, 0.0) for name in after}
+def cpu_of(pids: dict[str, list[int]]) -> CpuReading:
+    reading: CpuReading = {}
+    for name, group in pids.items():
+        seconds = {pid: cpu_seconds(pid) for pid in group}
+        reading[name] = {pid: value for pid, value in seconds.items() if value is not None}
+    return reading
+
+
+def cpu_between(before: CpuReading, after: CpuReading) -> dict[str, float]:
+    """CPU seconds each group spent between two readings (processes present at both)."""
+    return {
+        name: sum(value - before.get(name, {}).get(pid, value) for pid, value in group.items())
+        for name, group in after.items()
+    }
 
 
 def machine() -> dict[str, str]:

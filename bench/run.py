@@ -53,7 +53,16 @@ from bench.floormailer import BUCKET as FLOOR_BUCKET
 from bench.floormailer import DATABASE as FLOOR_MAILER_DB
 from bench.floormailer import EMAILED, TICKETS, FloorEmailed, FloorTicket
 from bench.journeys import FLOOR_SCRIPT, Gate, Journey, floor_user, helpdesk_journey
-from bench.measure import Summary, cpu_between, cpu_of, cpu_seconds, machine, pids_named, rss_mb
+from bench.measure import (
+    CpuReading,
+    Summary,
+    cpu_between,
+    cpu_of,
+    cpu_seconds,
+    machine,
+    pids_named,
+    rss_mb,
+)
 from bench.report import FLOOR_MAILER, MONGO_SERVER, RABBITMQ_SERVER, RELAY, Report, render
 
 RESULTS = Path(__file__).with_name("results.md")
@@ -238,7 +247,7 @@ async def measure(
         print(f"{len(employees)} employees sign in and file a ticket each...", flush=True)
         processes = {name: [s.process.pid] for name, s in sandbox.services.items()} | servers
         cpu_before = cpu_of(processes)
-        cpu_at_send: dict[str, float] = {}
+        cpu_at_send: CpuReading = {}
         messages_before = relay_count(counts, None)
         commands_before = relay_commands(counts)
         bot_calls_before = await bot_calls(tg)
