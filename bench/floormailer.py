@@ -3,7 +3,8 @@ own process like the mailer.
 
 Per message on its queue: read the ticket's photos from GridFS, one claim write, one SMTP send
 (the ticket email the helpdesk sent in the same run, over one connection kept open), one final
-write, one published event. Messages are taken as the mailer takes them (up to the services'
+write, one published event (persistent, mandatory, confirmed, to a durable queue, as the
+mailer's events are). Messages are taken as the mailer takes them (up to the services'
 prefetch, `HELPDESK_PREFETCH`'s default, at once; publisher confirms on), on the same RabbitMQ
 vhost, MongoDB server and SMTP sink; the SMTP sends queue on the one connection. No outbox, no
 composition, no retry policy, no logging per message: what the mailer adds to this is what
@@ -33,7 +34,9 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 TICKETS = RabbitQueue("bench.floor.tickets", auto_delete=True)
-EMAILED = RabbitQueue("bench.floor.emailed", auto_delete=True)
+EMAILED = RabbitQueue("bench.floor.emailed", durable=True)
+"""Durable, and the event persistent and mandatory, as the mailer's events are (deleted by the
+benchmark at the end of the floor)."""
 DATABASE = "bench_floor_mailer"
 SENDER = "bench-floor@example.com"
 BUCKET = "attachments"  # the gateway's and the mailer's GridFS bucket
@@ -74,7 +77,9 @@ async def run(args: argparse.Namespace, email: bytes) -> None:
         await deliveries.update_one(
             {"_id": ticket.ticket_id}, {"$set": {"state": "sent", "sent_at": datetime.now(UTC)}}
         )
-        await broker.publish(FloorEmailed(ticket_id=ticket.ticket_id), queue=EMAILED)
+        await broker.publish(
+            FloorEmailed(ticket_id=ticket.ticket_id), queue=EMAILED, persist=True, mandatory=True
+        )
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -187,7 +187,7 @@ def render(report: Report) -> str:
         f"{smtp_ratio * 100:.1f} %.",
         f"- Floor (d), a bare FastStream consumer doing the mailer's minimum per ticket (read "
         "the photo from GridFS, one claim write, one SMTP send of the same email, one final "
-        "write, one event; as many at once as the mailer takes) for "
+        "write, one persistent event; as many at once as the mailer takes) for "
         f"{report.floor_mailer_tickets} tickets published at once, on the same RabbitMQ, MongoDB "
         f"server and SMTP sink: {report.floor_mailer_rate:.1f} tickets/s. Send → email / "
         f"floor (d): {mailer_ratio * 100:.1f} %.",

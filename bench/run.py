@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -468,5 +469,7 @@ async def floor_mailer(
         report.floor_rss_mb["mailer"] = rss_mb(consumer.pid) or (math.nan, math.nan)
         report.floor_cpu_seconds["mailer"] = report.floor_mailer_cpu[FLOOR_MAILER]
     finally:
+        with contextlib.suppress(Exception):
+            await (await broker.declare_queue(EMAILED)).delete()
         await broker.stop()
         consumer.stop(sig=signal.SIGTERM, timeout=15.0)
