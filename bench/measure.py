@@ -63,6 +63,35 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def pids_named(command: str) -> list[int]:
+    """Processes of this machine whose command name (/proc/PID/comm) is `command`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _read(str(entry / "comm")).strip() == command:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+CpuReading = dict[str, dict[int, float]]
+"""CPU seconds so far of each process of each named group."""
+
+
+def cpu_of(pids: dict[str, list[int]]) -> CpuReading:
+    reading: CpuReading = {}
+    for name, group in pids.items():
+        seconds = {pid: cpu_seconds(pid) for pid in group}
+        reading[name] = {pid: value for pid, value in seconds.items() if value is not None}
+    return reading
+
+
+def cpu_between(before: CpuReading, after: CpuReading) -> dict[str, float]:
+    """CPU seconds each group spent between two readings (processes present at both)."""
+    return {
+        name: sum(value - before.get(name, {}).get(pid, value) for pid, value in group.items())
+        for name, group in after.items()
+    }
+
+
 def machine() -> dict[str, str]:
     cpu_model = "unknown"
     for line in _read("/proc/cpuinfo").splitlines():

@@ -4,7 +4,9 @@
 free port (printed as `relay listening on PORT`), forwards every connection to the upstream
 server unchanged and counts the client's messages whose bytes name a marker (a collection name
 as the command's C string): that is how the benchmark learns how many FSM storage round trips
-the gateway made, without touching the gateway. The counts are written to FILE as JSON every
+the gateway made, without touching the gateway. It also counts every message by its command and
+collection ("find gateway_users", "getMore", "hello"), so the report can say where the gateway's
+round trips go. The counts are written to FILE as JSON every
 half second and on exit. One extra loopback hop per round trip; the floor bot that is compared
 with the gateway goes through the same relay.
 """
@@ -16,10 +18,13 @@ import asyncio
 import contextlib
 import json
 import signal
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 HEADER = 16  # messageLength, requestID, responseTo, opCode
+OP_MSG = 2013
+STRING = 0x02  # BSON element type
 
 
 class Relay:
@@ -28,6 +33,8 @@ class Relay:
         self.markers = [marker.encode() + b"\x00" for marker in markers]
         self.counts = dict.fromkeys(markers, 0)
         self.messages = 0
+        self.commands: Counter[str] = Counter()
+        """Messages by "command collection" (e.g. "find gateway_users"), for the breakdown."""
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -45,12 +52,31 @@ class Relay:
                 length = int.from_bytes(header[:4], "little")
                 body = await reader.readexactly(length - HEADER)
                 self.messages += 1
+                self.commands[command_of(header, body)] += 1
                 for marker, name in zip(self.markers, self.counts, strict=True):
                     if marker in body:
                         self.counts[name] += 1
                 writer.write(header + body)
                 await writer.drain()
         writer.close()
+
+
+def command_of(header: bytes, body: bytes) -> str:
+    """ "command collection" of an OP_MSG (its first section's first element: the command's name
+    and, for collection commands, the collection); "other" for anything else."""
+    if int.from_bytes(header[12:16], "little") != OP_MSG or len(body) < 12 or body[4] != 0:
+        return "other"
+    document = body[5:]  # after flagBits and the section kind (0: one BSON document)
+    kind = document[4]
+    name_end = document.find(b"\x00", 5)
+    if name_end < 0:
+        return "other"
+    name = document[5:name_end].decode(errors="replace")
+    if kind != STRING:
+        return name
+    length = int.from_bytes(document[name_end + 1 : name_end + 5], "little")
+    value = document[name_end + 5 : name_end + 4 + length].decode(errors="replace")
+    return f"{name} {value}"
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -71,7 +97,11 @@ async def serve(relay: Relay, counts: Path) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     def dump() -> None:
-        counts.write_text(json.dumps({"messages": relay.messages, "markers": relay.counts}))
+        counts.write_text(
+            json.dumps(
+                {"messages": relay.messages, "markers": relay.counts, "commands": relay.commands}
+            )
+        )
 
     while not stop.is_set():
         dump()

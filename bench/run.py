@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -25,15 +26,19 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiosmtplib
+from faststream.rabbit import RabbitBroker
+from gridfs import AsyncGridFSBucket
 from helpdesk_harness.employees.chats import ChatWatcher, WideClient
 from helpdesk_harness.employees.mail import SpoolIndex
 from helpdesk_harness.employees.people import BotTexts, Employee
@@ -43,10 +48,23 @@ from helpdesk_harness.ldap_server import Employee as DirectoryEntry
 from helpdesk_harness.mongo import MongoEcoServer
 from helpdesk_harness.procs import ServerProcess
 from helpdesk_sandbox.stack import BOT_ADDRESS, Sandbox, SandboxConfig
+from pymongo import AsyncMongoClient
 
+from bench.floormailer import BUCKET as FLOOR_BUCKET
+from bench.floormailer import DATABASE as FLOOR_MAILER_DB
+from bench.floormailer import EMAILED, TICKETS, FloorEmailed, FloorTicket
 from bench.journeys import FLOOR_SCRIPT, Gate, Journey, floor_user, helpdesk_journey
-from bench.measure import Summary, cpu_seconds, machine, rss_mb
-from bench.report import Report, render
+from bench.measure import (
+    CpuReading,
+    Summary,
+    cpu_between,
+    cpu_of,
+    cpu_seconds,
+    machine,
+    pids_named,
+    rss_mb,
+)
+from bench.report import FLOOR_MAILER, MONGO_SERVER, RABBITMQ_SERVER, RELAY, Report, render
 
 RESULTS = Path(__file__).with_name("results.md")
 FIRST_EMPLOYEE_ID = 5_400_000_001
@@ -151,8 +169,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             stack.callback(server.stop)
             mongo_url = server.url
             report.mongo = f"mongoeco {metadata.version('mongoeco')} (memory engine, own process)"
+            mongo_pids = [server.process.pid]
         else:
             report.mongo = f"MONGO_URL server ({urlsplit(mongo_url).hostname})"
+            mongo_pids = pids_named("mongod")  # none when the server is on another machine
         counts = workdir / "relay.json"
         relay = start_helper(
             ["-m", "bench.relay", "--upstream", upstream_of(mongo_url),
@@ -162,6 +182,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         )  # fmt: skip
         stack.callback(relay.stop)
         relay_port = int(relay.log_text().split("relay listening on ", 1)[1].split()[0])
+        servers = {
+            MONGO_SERVER: mongo_pids,
+            RABBITMQ_SERVER: pids_named("beam.smp"),
+            RELAY: [relay.pid],
+        }
         relay_url = relayed(mongo_url, relay_port)
 
         gateway_env = {"HELPDESK_MONGO_URL": relay_url}
@@ -184,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         people = [directory_entry(i) for i in range(options.employees)]
         for entry, _ in people:
             sandbox.slapd.add_employee(entry)
-        asyncio.run(measure(sandbox, people, report, counts, relay_url, workdir))
+        asyncio.run(measure(sandbox, people, report, counts, relay_url, workdir, servers))
+        asyncio.run(floor_mailer(report, sandbox, mongo_url, workdir, servers))
     print(render(report))
     options.results.write_text(render(report))
     print(f"written {options.results}")
@@ -197,6 +223,7 @@ async def measure(
     counts: Path,
     relay_url: str,
     workdir: Path,
+    servers: dict[str, list[int]],
 ) -> None:
     assert sandbox.telegram is not None
     assert sandbox.smtp is not None
@@ -219,19 +246,28 @@ async def measure(
         for employee in employees:
             await employee.open()
         print(f"{len(employees)} employees sign in and file a ticket each...", flush=True)
-        cpu_before = service_cpu(sandbox)
+        processes = {name: [s.process.pid] for name, s in sandbox.services.items()} | servers
+        cpu_before = cpu_of(processes)
+        cpu_at_send: CpuReading = {}
         messages_before = relay_count(counts, None)
+        commands_before = relay_commands(counts)
+        bot_calls_before = await bot_calls(tg)
         started_wall, started = time.time(), time.monotonic()
-        gate = Gate(len(employees), timeout=WAIT)
+        gate = Gate(len(employees), WAIT, on_open=lambda: cpu_at_send.update(cpu_of(processes)))
         journeys = await asyncio.gather(
             *(helpdesk_journey(e, spool, f"Bench ticket {i}: the network is down", gate)
               for i, e in enumerate(employees))
         )  # fmt: skip
         report.journey_seconds = time.monotonic() - started
         await collect_emails(report, journeys, spool, started_wall)
+        cpu_after = cpu_of(processes)
+        report.cpu_seconds = cpu_between(cpu_before, cpu_after)
+        report.send_cpu_seconds = cpu_between(cpu_at_send, cpu_after) if cpu_at_send else {}
         await asyncio.sleep(1.0)  # the relay's latest count is on disk
-        read_services(report, sandbox, counts, cpu_before)
+        read_services(report, sandbox, counts)
         report.gateway_mongo_round_trips = relay_count(counts, None) - messages_before
+        report.gateway_commands = relay_commands(counts) - commands_before
+        report.bot_calls = await bot_calls(tg) - bot_calls_before
         report.rabbitmq = await rabbitmq_version(sandbox.rabbit_url)
 
         # The floors run on a quiet machine: the services and the simulator are stopped.
@@ -250,6 +286,7 @@ async def measure(
                 "floor bot polling",
             )
             bot_cpu = cpu_seconds(bot.pid) or 0.0
+            calls_before = await bot_calls(tg)
             try:
                 users = [
                     User(FIRST_FLOOR_USER_ID + offset + i, "Floor", language_code="en")
@@ -261,6 +298,7 @@ async def measure(
                     *(floor_user(tg, watcher, u, floor_photo, floor_gate, WAIT) for u in users)
                 )
                 report.floor_cpu_seconds[name] = (cpu_seconds(bot.pid) or 0.0) - bot_cpu
+                report.floor_bot_calls[name] = await bot_calls(tg) - calls_before
                 report.floor_rss_mb[name] = rss_mb(bot.pid) or (math.nan, math.nan)
             finally:
                 bot.stop(sig=signal.SIGTERM, timeout=15.0)
@@ -310,19 +348,9 @@ async def collect_emails(
     report.sample_email = next((mails[0].mail.raw for mails in arrived.values() if mails), b"")
 
 
-def service_cpu(sandbox: Sandbox) -> dict[str, float]:
-    return {
-        name: cpu_seconds(service.process.pid) or 0.0 for name, service in sandbox.services.items()
-    }
-
-
-def read_services(
-    report: Report, sandbox: Sandbox, counts: Path, cpu_before: dict[str, float]
-) -> None:
+def read_services(report: Report, sandbox: Sandbox, counts: Path) -> None:
     for name, service in sandbox.services.items():
-        pid = service.process.pid
-        report.rss_mb[name] = rss_mb(pid) or (math.nan, math.nan)
-        report.cpu_seconds[name] = (cpu_seconds(pid) or float("nan")) - cpu_before[name]
+        report.rss_mb[name] = rss_mb(service.process.pid) or (math.nan, math.nan)
     fsm = relay_count(counts, "gateway_fsm")
     report.fsm_round_trips = fsm
     report.fsm_per_action = fsm / max(report.actions, 1)
@@ -333,6 +361,21 @@ def relay_count(counts: Path, marker: str | None) -> int:
     twice a second."""
     counted = json.loads(counts.read_text())
     return int(counted["messages"] if marker is None else counted["markers"][marker])
+
+
+async def bot_calls(tg: WideClient) -> Counter[str]:
+    """Bot API requests the fake has answered so far, by method (getUpdates left out); those
+    it refused count as "method (refused)"."""
+    return Counter(
+        c.method if c.ok else f"{c.method} (refused)"
+        for c in await tg.calls()
+        if c.method.lower() != "getupdates"
+    )
+
+
+def relay_commands(counts: Path) -> Counter[str]:
+    """The relay's messages so far by command and collection."""
+    return Counter(json.loads(counts.read_text()).get("commands", {}))
 
 
 async def rabbitmq_version(url: str) -> str:
@@ -372,3 +415,61 @@ async def floor_smtp(report: Report, sandbox: Sandbox, journeys: list[Journey]) 
         for _ in range(count):
             await smtp.sendmail(BOT_ADDRESS, [sandbox.config.helpdesk_address], raw)
     report.floor_smtp_rate = count / (time.monotonic() - started)
+
+
+async def floor_mailer(
+    report: Report, sandbox: Sandbox, mongo_url: str, workdir: Path, servers: dict[str, list[int]]
+) -> None:
+    """Floor (d): the mailer's minimum per ticket (bench/floormailer.py), N tickets published
+    at once, each with its own photo in GridFS; timed from the first publish to the last
+    event back."""
+    assert sandbox.smtp is not None
+    count = report.tickets
+    if not report.sample_email or not count:
+        return
+    print("floor: bare FastStream mailer...", flush=True)
+    email = workdir / "floor-email.eml"
+    email.write_bytes(report.sample_email)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+    bucket = AsyncGridFSBucket(client[FLOOR_MAILER_DB], bucket_name=FLOOR_BUCKET)
+    photos = [
+        str(await bucket.upload_from_stream(f"photo-{i}.jpg", small_photo(i))) for i in range(count)
+    ]
+    await client.close()
+    consumer = start_helper(
+        ["-m", "bench.floormailer", "--rabbit-url", sandbox.rabbit_url, "--mongo-url", mongo_url,
+         "--smtp-port", str(sandbox.smtp.port), "--email", str(email),
+         "--recipient", sandbox.config.helpdesk_address],
+        workdir / "floor-mailer.log",
+        "floor mailer consuming",
+    )  # fmt: skip
+    processes = {FLOOR_MAILER: [consumer.pid]} | {
+        name: pids for name, pids in servers.items() if name != RELAY
+    }
+    done = asyncio.Event()
+    emailed: list[float] = []
+    broker = RabbitBroker(sandbox.rabbit_url)
+
+    @broker.subscriber(EMAILED)
+    async def on_emailed(event: FloorEmailed) -> None:
+        emailed.append(time.monotonic())
+        if len(emailed) >= count:
+            done.set()
+
+    try:
+        await broker.start()
+        cpu_before = cpu_of(processes)
+        started = time.monotonic()
+        for i, photo in enumerate(photos):
+            await broker.publish(FloorTicket(ticket_id=f"floor-{i}", photo_ids=[photo]), TICKETS)
+        await asyncio.wait_for(done.wait(), WAIT)
+        report.floor_mailer_cpu = cpu_between(cpu_before, cpu_of(processes))
+        report.floor_mailer_rate = count / max(emailed[-1] - started, 1e-9)
+        report.floor_mailer_tickets = count
+        report.floor_rss_mb["mailer"] = rss_mb(consumer.pid) or (math.nan, math.nan)
+        report.floor_cpu_seconds["mailer"] = report.floor_mailer_cpu[FLOOR_MAILER]
+    finally:
+        with contextlib.suppress(Exception):
+            await (await broker.declare_queue(EMAILED)).delete()
+        await broker.stop()
+        consumer.stop(sig=signal.SIGTERM, timeout=15.0)

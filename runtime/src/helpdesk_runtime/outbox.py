@@ -1,8 +1,9 @@
 """Transactional outbox without transactions.
 
 A state change and the events it causes are written in ONE document update: the events go into
-that document's `outbox` array. A relay publishes each pending entry (confirmed) and then pulls it.
-A crash between the two publishes the entry again later: consumers de-duplicate on message_id.
+that document's `outbox` array. A relay publishes each pending entry (confirmed) and then pulls
+what a pass published, in one write. A crash between the two publishes those entries again later:
+consumers de-duplicate on message_id.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class OutboxRelay:
         self.interval_seconds = interval_seconds
         self.batch = batch
         self._wake = asyncio.Event()
+        self._more = False
+        """The last pass took a full batch from some collection: more may be waiting."""
         self._stopping = False
         self._finished: asyncio.Event | None = None  # None: never ran; set: run() returned
 
@@ -71,22 +74,38 @@ class OutboxRelay:
     async def run_once(self) -> int:
         """Publish what is pending now; returns how many entries were published."""
         published = 0
+        self._more = False
         for collection in self.collections:
             cursor = collection.find(PENDING, {OUTBOX_FIELD: 1}).limit(self.batch)
-            async for doc in cursor:
-                for entry in doc.get(OUTBOX_FIELD, []):
-                    await self.publisher.publish_raw(
-                        entry["body"].encode(),
-                        exchange=entry["exchange"],
-                        routing_key=entry["routing_key"],
-                        message_id=entry["message_id"],
-                        correlation_id=entry.get("correlation_id"),
+            documents = [doc async for doc in cursor]
+            self._more = self._more or len(documents) >= self.batch
+            sent: dict[Any, list[str]] = {}
+            try:
+                for doc in documents:
+                    for entry in doc.get(OUTBOX_FIELD, []):
+                        await self.publisher.publish_raw(
+                            entry["body"].encode(),
+                            exchange=entry["exchange"],
+                            routing_key=entry["routing_key"],
+                            message_id=entry["message_id"],
+                            correlation_id=entry.get("correlation_id"),
+                        )
+                        sent.setdefault(doc["_id"], []).append(entry["message_id"])
+                        published += 1
+            finally:
+                # What was published leaves the outboxes in one write (a crash before it
+                # publishes those again: consumers de-duplicate on message_id).
+                if sent:
+                    await collection.update_many(
+                        {"_id": {"$in": list(sent)}},
+                        {
+                            "$pull": {
+                                OUTBOX_FIELD: {
+                                    "message_id": {"$in": [m for ids in sent.values() for m in ids]}
+                                }
+                            }
+                        },
                     )
-                    await collection.update_one(
-                        {"_id": doc["_id"]},
-                        {"$pull": {OUTBOX_FIELD: {"message_id": entry["message_id"]}}},
-                    )
-                    published += 1
         return published
 
     async def run(self) -> None:
@@ -110,12 +129,14 @@ class OutboxRelay:
             # Cleared before the pass: a notify() that lands during the pass wakes the next one.
             self._wake.clear()
             try:
-                published = await self.run_once()
+                await self.run_once()
                 pause = self.interval_seconds
                 if stopping:
                     return
-                if published:
+                if self._more:
                     continue  # there may be more than one batch
+                # Entries written during the pass set _wake (cleared above): no empty pass to
+                # look for them.
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -1,5 +1,6 @@
-"""A gateway killed in the middle of an update handles it after the restart; one handled to the
-end is neither repeated nor lost. Real fake Bot API (offsets, redelivery) and Mongo-wire server;
+"""A gateway killed in the middle of an update handles it after the restart, from the
+conversation state the update found (what it changed was not written); one handled to the end
+is neither repeated nor lost. Real fake Bot API (offsets, redelivery) and Mongo-wire server;
 the kill is simulated by cancelling the process's tasks, which runs none of its remaining code."""
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import pytest
 from aiogram import Bot, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from helpdesk_gateway.adapters.updates import COLLECTION, UpdateLog
 from helpdesk_gateway.bot.albums import AlbumCollector
 from helpdesk_gateway.bot.dispatcher import GatewayDispatcher
+from helpdesk_gateway.bot.storage import SharedClientStorage
 from helpdesk_harness.fake_telegram import FakeTelegramClient, FakeTelegramServer, User
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -43,17 +46,20 @@ class Gateway:
             update_log=UpdateLog(db[COLLECTION], ttl_seconds=3600),
             albums=AlbumCollector(0.5),
             clock=lambda: datetime.now(UTC),
+            storage=SharedClientStorage(db.client, db.name),
         )
         router = Router()
 
         @router.message(F.text)
-        async def answer(message: Message) -> None:
+        async def answer(message: Message, state: FSMContext) -> None:
             text = message.text or ""
             self.seen.append(text)
+            before = await state.get_state()
+            await state.set_state(f"after:{text}")
             if text == "slow":
                 self.slow_started.set()
                 await self.release_slow.wait()
-            await message.answer(f"got {text}")
+            await message.answer(f"got {text} (after {before})")
 
         self.dispatcher.include_router(router)
         self.polling: asyncio.Task[None] | None = None
@@ -115,7 +121,7 @@ async def test_an_update_interrupted_by_a_crash_is_handled_after_the_restart(
     tg = fake_telegram
     first = new_gateway(gateways, fake_telegram_server, tg, mongo_db)
     await tg.send_text(MARIA, "hello")
-    assert (await tg.wait_for_bot_message(MARIA.id)).visible_text == "got hello"
+    assert (await tg.wait_for_bot_message(MARIA.id)).visible_text == "got hello (after None)"
     await tg.send_text(MARIA, "slow")
     await asyncio.wait_for(first.slow_started.wait(), timeout=10)
     # The gateway keeps polling meanwhile; "slow" must stay unconfirmed all along.
@@ -132,13 +138,20 @@ async def test_an_update_interrupted_by_a_crash_is_handled_after_the_restart(
     second = new_gateway(gateways, fake_telegram_server, tg, mongo_db)
     second.release_slow.set()
     answer = await tg.wait_for_bot_message(MARIA.id, timeout=15)
-    assert answer.visible_text == "got slow"
+    # The interrupted update changed the conversation's state only in its own copy: handled
+    # again, it starts from the state "hello" left.
+    assert answer.visible_text == "got slow (after after:hello)"
     # "hello" was handled to the end before the crash: not handled again, not answered twice.
     await tg.send_text(MARIA, "after")
-    assert (await tg.wait_for_bot_message(MARIA.id, timeout=15)).visible_text == "got after"
+    answer = await tg.wait_for_bot_message(MARIA.id, timeout=15)
+    assert answer.visible_text == "got after (after after:slow)"
     assert second.seen == ["slow", "after"]
     texts = [m.visible_text for m in await tg.bot_messages(MARIA.id)]
-    assert texts == ["got hello", "got slow", "got after"]
+    assert texts == [
+        "got hello (after None)",
+        "got slow (after after:hello)",
+        "got after (after after:slow)",
+    ]
 
 
 async def test_updates_handled_to_the_end_are_confirmed_to_telegram(

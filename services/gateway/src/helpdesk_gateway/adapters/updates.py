@@ -5,33 +5,58 @@ only once it was handled (see bot/window.py), and a webhook answer may time out.
 *after* the update's effects, so a gateway killed mid-update handles it again after the restart
 (the handlers are idempotent) instead of losing it. Ids expire after a TTL; Telegram only reuses
 ids after a week of silence.
+
+Asking and recording go in batches (adapters/batches.py): one `find` with `$in`, one unordered
+`insert_many`, for the updates being handled at the same time, each call still returning only
+once its own id was looked up or written.
 """
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from helpdesk_gateway.adapters.batches import Batches
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 Document = dict[str, Any]
 COLLECTION = "gateway_updates"
+DUPLICATE_KEY = 11000
 
 
 class UpdateLog:
     def __init__(self, collection: AsyncCollection[Document], *, ttl_seconds: int) -> None:
         self.collection = collection
         self.ttl_seconds = ttl_seconds
+        self._handled = Batches[int, bool](self._find_handled)
+        self._record = Batches[tuple[int, datetime], None](self._insert)
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("received_at", expireAfterSeconds=self.ttl_seconds)
 
     async def handled(self, update_id: int) -> bool:
-        return await self.collection.find_one({"_id": update_id}, {"_id": 1}) is not None
+        return await self._handled(update_id)
 
     async def record_handled(self, update_id: int, now: datetime) -> None:
+        await self._record((update_id, now))
+
+    async def _find_handled(self, update_ids: Sequence[int]) -> dict[int, bool]:
+        found = self.collection.find({"_id": {"$in": list(set(update_ids))}}, {"_id": 1})
+        handled = {doc["_id"] async for doc in found}
+        return {update_id: update_id in handled for update_id in update_ids}
+
+    async def _insert(self, records: Sequence[tuple[int, datetime]]) -> dict[Any, None]:
         # The field keeps its name: the TTL index of existing deployments is on it.
-        with contextlib.suppress(DuplicateKeyError):
-            await self.collection.insert_one({"_id": update_id, "received_at": now})
+        unique = dict(records)
+        documents = [{"_id": update_id, "received_at": now} for update_id, now in unique.items()]
+        try:
+            await self.collection.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            # Recorded already (a redelivery handled twice, or by another replica): fine.
+            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
+            if error.details.get("writeConcernErrors"):
+                raise
+        return dict.fromkeys(records)

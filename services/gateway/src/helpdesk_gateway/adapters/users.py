@@ -7,7 +7,7 @@ they write to it. Events are applied by time, so a late UserAuthorized cannot un
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +16,7 @@ from typing import Any
 from helpdesk_contracts.auth.v1 import EmployeeProfile, UserAuthorized, UserRevoked
 from helpdesk_contracts.base import Locale
 from helpdesk_contracts.ticket.v1 import Requester
+from helpdesk_gateway.adapters.batches import Batches
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -76,14 +77,21 @@ def _from_doc(doc: Document) -> GatewayUser:
 class UserRepository:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
+        self._get = Batches[int, GatewayUser | None](self._find)
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("status", ASCENDING), ("reachable", ASCENDING)])
         await self.collection.create_index([("chat_id", ASCENDING)])
 
     async def get(self, user_id: int) -> GatewayUser | None:
-        doc = await self.collection.find_one({"_id": user_id})
-        return _from_doc(doc) if doc else None
+        """The user as stored now (read together with the users asked for meanwhile)."""
+        return await self._get(user_id)
+
+    async def _find(self, user_ids: Sequence[int]) -> dict[int, GatewayUser | None]:
+        found: dict[int, GatewayUser | None] = dict.fromkeys(user_ids)
+        async for doc in self.collection.find({"_id": {"$in": list(found)}}):
+            found[int(doc["_id"])] = _from_doc(doc)
+        return found
 
     async def seen(
         self, user_id: int, *, chat_id: int, locale: Locale, username: str | None, now: datetime

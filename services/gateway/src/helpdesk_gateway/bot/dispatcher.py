@@ -5,7 +5,9 @@
 - an update handled to the end before is skipped (its id is recorded after its effects), and
   one already being handled here is not started twice;
 - album photos are gathered into one update (see albums.py);
-- updates in flight are tracked, so shutdown can let them finish.
+- updates in flight are tracked, so shutdown can let them finish;
+- the FSM document is read once and written once per update (see storage.py), the write under
+  the per-user lock, after the handler.
 """
 
 from __future__ import annotations
@@ -13,17 +15,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.context import FSMContext
 from aiogram.methods import GetUpdates
-from aiogram.types import Update
+from aiogram.types import TelegramObject, Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from helpdesk_gateway.adapters.updates import UpdateLog
 from helpdesk_gateway.bot.albums import AlbumCollector
+from helpdesk_gateway.bot.storage import SharedClientStorage
 from helpdesk_gateway.bot.window import UpdateWindow
 
 log = logging.getLogger("helpdesk.gateway.updates")
@@ -51,6 +56,12 @@ class GatewayDispatcher(Dispatcher):
         self._handling: set[int] = set()
         self._progress = asyncio.Event()
         self._polled: set[asyncio.Task[None]] = set()
+        # After aiogram's FSM middleware, so inside its per-user lock.
+        self.update.outer_middleware(FlushFsm())
+
+    def _fsm_unit(self) -> AbstractContextManager[None]:
+        storage = self.fsm.storage
+        return storage.unit() if isinstance(storage, SharedClientStorage) else nullcontext()
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         task = asyncio.current_task()
@@ -72,7 +83,8 @@ class GatewayDispatcher(Dispatcher):
                     return UNHANDLED
                 kwargs["album"] = album
             try:
-                result = await super().feed_update(bot, update, **kwargs)
+                with self._fsm_unit():
+                    result = await super().feed_update(bot, update, **kwargs)
             except Exception:
                 # Logged and answered by the error handler; handling it again would only
                 # repeat the failure.
@@ -132,3 +144,25 @@ class GatewayDispatcher(Dispatcher):
         pending = {t for t in self._in_flight if t is not asyncio.current_task()}
         if pending:
             await asyncio.wait(pending, timeout=grace_seconds)
+
+
+class FlushFsm(BaseMiddleware):
+    """Writes the update's FSM changes once the handler is done (also when it failed: what it
+    changed before is kept, as if each change had been written at once)."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        state: FSMContext | None = data.get("state")
+        if state is None or not isinstance(state.storage, SharedClientStorage):
+            return await handler(event, data)
+        try:
+            result = await handler(event, data)
+        except Exception:
+            await state.storage.flush()
+            raise
+        await state.storage.flush()
+        return result

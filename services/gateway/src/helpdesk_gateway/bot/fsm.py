@@ -1,5 +1,6 @@
 """FSM access from outside an update (a consumer answering for auth), under the same per-user
-lock the dispatcher uses, so an event never races the user's own messages."""
+lock the dispatcher uses, so an event never races the user's own messages; like an update, it
+reads the document once and writes what changed once, when the context closes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from contextlib import asynccontextmanager
 from aiogram import Dispatcher
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
+from helpdesk_gateway.bot.storage import SharedClientStorage
 
 
 class FsmAccess:
@@ -19,5 +21,13 @@ class FsmAccess:
     @asynccontextmanager
     async def context(self, chat_id: int, user_id: int) -> AsyncIterator[FSMContext]:
         key = StorageKey(bot_id=self.bot_id, chat_id=chat_id, user_id=user_id)
+        storage = self.dispatcher.storage
         async with self.dispatcher.fsm.events_isolation.lock(key):
-            yield FSMContext(storage=self.dispatcher.storage, key=key)
+            if not isinstance(storage, SharedClientStorage):
+                yield FSMContext(storage=storage, key=key)
+                return
+            with storage.unit():
+                try:
+                    yield FSMContext(storage=storage, key=key)
+                finally:  # a failure keeps what was changed before it, as in an update
+                    await storage.flush()

@@ -21,6 +21,7 @@ from helpdesk_gateway.handlers.filters import CurrentDraft, Label
 from helpdesk_gateway.handlers.wizard_flow import (
     WIZARD_STATES,
     Wizard,
+    buttons_closed,
     draft_for,
     load_draft,
     save_draft,
@@ -53,6 +54,7 @@ async def _close_buttons(query: CallbackQuery, text: str | None = None) -> None:
             await message.edit_text(text, reply_markup=None)
         elif message.reply_markup is not None:
             await message.edit_reply_markup(reply_markup=None)
+        buttons_closed(message.chat.id, message.message_id)
 
 
 async def new_ticket(

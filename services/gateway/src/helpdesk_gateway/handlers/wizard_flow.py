@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from contextlib import suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -35,6 +36,13 @@ NEXT_STEP: dict[Step, Step] = {
 WIZARD_STATES = frozenset(s.state for s in NewTicket.__states__)
 PROMPT_KEY = "prompt_message_id"
 """FSM data: the wizard's latest question, whose buttons go when the next one is asked."""
+_closed: ContextVar[tuple[int, int] | None] = ContextVar("wizard_buttons_closed", default=None)
+
+
+def buttons_closed(chat_id: int, message_id: int) -> None:
+    """The handler took the buttons off the pressed message: when it was the latest question,
+    retiring it asks Telegram for nothing (which would refuse: not modified)."""
+    _closed.set((chat_id, message_id))
 
 
 async def load_draft(state: FSMContext) -> TicketDraft | None:
@@ -125,7 +133,11 @@ class Wizard:
         previous = (await self.state.get_data()).get(PROMPT_KEY)
         if current is not None:
             await self.state.update_data({PROMPT_KEY: current.message_id})
-        if isinstance(previous, int) and (current is None or previous != current.message_id):
+        if (
+            isinstance(previous, int)
+            and (self.chat_id, previous) != _closed.get()
+            and (current is None or previous != current.message_id)
+        ):
             # Already without buttons (edited by its own handler) or deleted: nothing to do.
             with suppress(TelegramBadRequest):
                 await self.bot.edit_message_reply_markup(chat_id=self.chat_id, message_id=previous)
