@@ -127,16 +127,14 @@ async def abandon(
     """«Не отправлять» under a prompt. Under an older prompt (the comment has gone, or the
     employee is writing about another ticket now) it is a stale button and changes nothing."""
     writing = await state.get_state() in TALK_STATES
-    if not writing or (await state.get_data()).get(DATA_KEY) != callback_data.ticket:
-        await query.answer(t("button-stale"))
-        if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=None)
-        return
-    await _leave(state)
-    await query.answer()
+    current = writing and (await state.get_data()).get(DATA_KEY) == callback_data.ticket
+    if current:
+        await _leave(state)
+    await query.answer(None if current else t("button-stale"))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(t("conversation-abandoned"), reply_markup=menu.main_menu(t))
+        if current:
+            await query.message.answer(t("conversation-abandoned"), reply_markup=menu.main_menu(t))
 
 
 async def keep(query: CallbackQuery, ticket: TicketRecord, shown: Message, t: Texts) -> None:
