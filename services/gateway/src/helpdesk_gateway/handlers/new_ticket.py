@@ -6,6 +6,7 @@ rules and stores the ticket; these handlers ask, answer and move the wizard alon
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -16,8 +17,9 @@ from aiogram.types import CallbackQuery, Message
 from helpdesk_gateway.adapters.users import GatewayUser
 from helpdesk_gateway.bot.middlewares import DraftExpiry, RequireAuthorized
 from helpdesk_gateway.callbacks import WizardAction, WizardCb
-from helpdesk_gateway.domain.drafts import Problem, RatingData, Step, TicketDraft
+from helpdesk_gateway.domain.drafts import Problem, Step, TicketDraft
 from helpdesk_gateway.handlers.filters import CurrentDraft, Label
+from helpdesk_gateway.handlers.rating import pending_rating
 from helpdesk_gateway.handlers.wizard_flow import (
     WIZARD_STATES,
     Wizard,
@@ -30,7 +32,7 @@ from helpdesk_gateway.i18n import Texts
 from helpdesk_gateway.keyboards import menu
 from helpdesk_gateway.keyboards import wizard as buttons
 from helpdesk_gateway.ratings import Ratings
-from helpdesk_gateway.states import NewTicket, Rating
+from helpdesk_gateway.states import NewTicket
 from helpdesk_gateway.ticket_wizard import CategoryGoneError, TicketWizard
 
 log = logging.getLogger("helpdesk.gateway.wizard")
@@ -75,8 +77,8 @@ async def new_ticket(
                 t("wizard-in-progress"), reply_markup=buttons.resume(t, draft.draft_id)
             )
             return
-    if current == Rating.comment.state:
-        pending = RatingData.model_validate((await state.get_data()).get("rating") or {})
+    pending = await pending_rating(state)
+    if pending is not None:
         await ratings.finish(pending.ticket_id, None)
     await flow(bot, message.chat.id, state, t, wizard, user).start()
 
@@ -162,15 +164,7 @@ async def description(
     bot: Bot,
 ) -> None:
     """Text at the description step: checked for length, then the location is asked."""
-    draft = await load_draft(state)
-    if draft is None:
-        await state.clear()
-        return
-    problem = wizard.describe(draft, message.text or "")
-    if problem is not None:
-        await message.answer(problem_text(t, problem))
-        return
-    await flow(bot, message.chat.id, state, t, wizard, user).advance(draft, Step.DESCRIPTION)
+    await _typed_step(message, state, t, wizard, user, bot, wizard.describe, Step.DESCRIPTION)
 
 
 async def location(
@@ -182,15 +176,30 @@ async def location(
     bot: Bot,
 ) -> None:
     """Text at the location step: the room or place, then photos are asked."""
+    await _typed_step(message, state, t, wizard, user, bot, wizard.locate, Step.LOCATION)
+
+
+async def _typed_step(
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    wizard: TicketWizard,
+    user: GatewayUser,
+    bot: Bot,
+    take: Callable[[TicketDraft, str], Problem | None],
+    step: Step,
+) -> None:
+    """The text a step asked for: taken into the draft unless a limit says no (then the
+    employee is told why and stays at the step), and the wizard moves on."""
     draft = await load_draft(state)
     if draft is None:
         await state.clear()
         return
-    problem = wizard.locate(draft, message.text or "")
+    problem = take(draft, message.text or "")
     if problem is not None:
         await message.answer(problem_text(t, problem))
         return
-    await flow(bot, message.chat.id, state, t, wizard, user).advance(draft, Step.LOCATION)
+    await flow(bot, message.chat.id, state, t, wizard, user).advance(draft, step)
 
 
 async def location_button(

@@ -30,7 +30,8 @@ LOW_RATING = 2
 """At most this many stars: the comment question also offers «Нет, не решена»."""
 
 
-async def _pending(state: FSMContext) -> RatingData | None:
+async def pending_rating(state: FSMContext) -> RatingData | None:
+    """The rating whose comment the employee was asked for, if that is where they are."""
     if await state.get_state() != Rating.comment.state:
         return None
     raw = (await state.get_data()).get("rating")
@@ -60,7 +61,7 @@ async def rate(
             + t("rating-chosen", stars=stars_text(callback_data.stars)),
             reply_markup=None,
         )
-    previous = await _pending(state)
+    previous = await pending_rating(state)
     current = await state.get_state()
     if previous is not None:
         await ratings.finish(previous.ticket_id, None)
@@ -92,7 +93,7 @@ async def comment(
     message: Message, state: FSMContext, t: Texts, ratings: Ratings, bot: Bot
 ) -> None:
     """The optional comment: TicketRated is queued with it."""
-    pending = await _pending(state)
+    pending = await pending_rating(state)
     text = (message.text or "").strip()
     if pending is None:
         await state.clear()
@@ -124,7 +125,7 @@ async def skip_comment(
         await query.answer(t("button-stale"))
         return
     published = await ratings.finish(ticket.id, None)
-    pending = await _pending(state)
+    pending = await pending_rating(state)
     if pending is not None and pending.ticket_id == ticket.id:
         await state.clear()
     if isinstance(query.message, Message):
