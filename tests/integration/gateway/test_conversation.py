@@ -304,6 +304,12 @@ async def open_details(world: World, user: User, reference: str) -> ChatMessage:
     return await world.edited(user, listing, lambda m: "Ваши последние" not in m.visible_text)
 
 
+async def ask_to_cancel(world: World, user: User, details: ChatMessage) -> ChatMessage:
+    """«Отменить заявку» under the details; returns the question asking to confirm."""
+    await world.press(user, details, "Отменить заявку")
+    return await world.reply(user, lambda m: m.visible_text.startswith("Отменить заявку"))
+
+
 async def test_cancel_after_registration_shows_requested_then_cancelled(world: World) -> None:
     user = new_user()
     commands = await commands_bus(world)
@@ -320,8 +326,7 @@ async def test_cancel_after_registration_shows_requested_then_cancelled(world: W
     await world.reply(user, lambda m: "зарегистрирована" in m.visible_text)
     details = await open_details(world, user, submitted.reference)
     assert details.button_texts == ["✍️ Добавить комментарий", "Отменить заявку", "← К списку"]
-    await world.press(user, details, "Отменить заявку")
-    confirm = await world.reply(user, lambda m: m.visible_text.startswith("Отменить заявку"))
+    confirm = await ask_to_cancel(world, user, details)
     await world.press(user, confirm, "Да, отменить")
     await world.reply(user, lambda m: m.visible_text.startswith("Отправляю просьбу отменить"))
     command = await commands.wait_for(SendTicketReply, lambda m: m.ticket_id == submitted.ticket_id)
@@ -354,8 +359,7 @@ async def test_cancel_before_registration_goes_into_the_ticket_emails_thread(
     commands = await commands_bus(world)
     submitted = await emailed_ticket(world, user)
     details = await open_details(world, user, submitted.reference)
-    await world.press(user, details, "Отменить заявку")
-    confirm = await world.reply(user, lambda m: m.visible_text.startswith("Отменить заявку"))
+    confirm = await ask_to_cancel(world, user, details)
     await world.press(user, confirm, "Да, отменить")
     command = await commands.wait_for(SendTicketReply, lambda m: m.ticket_id == submitted.ticket_id)
     # No InfraManager mail yet: the mailer answers the ticket email itself.
@@ -469,8 +473,7 @@ async def test_keeping_a_ticket_says_so_and_sends_no_email(world: World) -> None
     commands = await commands_bus(world)
     submitted = await emailed_ticket(world, user)
     details = await open_details(world, user, submitted.reference)
-    await world.press(user, details, "Отменить заявку")
-    confirm = await world.reply(user, lambda m: m.visible_text.startswith("Отменить заявку"))
+    confirm = await ask_to_cancel(world, user, details)
     await world.press(user, confirm, "Нет, оставить")
     kept = await world.reply(user, lambda m: m.visible_text.startswith("Хорошо"))
     assert kept.visible_text == f"Хорошо, заявку {submitted.reference} отменять не будем."
