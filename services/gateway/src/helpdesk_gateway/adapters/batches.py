@@ -10,7 +10,12 @@ was answered.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+Document = dict[str, Any]
 
 
 class Batches[T, R]:
@@ -45,3 +50,15 @@ class Batches[T, R]:
             for item, future in batch:
                 if not future.done():
                     future.set_result(results[item])
+
+
+async def documents_by_id[K: Hashable](
+    collection: AsyncCollection[Document],
+    ids: Sequence[K],
+    projection: Document | None = None,
+) -> dict[K, Document | None]:
+    """One `find` with `$in` for a batch: each id asked for, with its document or None."""
+    found: dict[K, Document | None] = dict.fromkeys(ids)
+    async for document in collection.find({"_id": {"$in": list(found)}}, projection):
+        found[document["_id"]] = document
+    return found

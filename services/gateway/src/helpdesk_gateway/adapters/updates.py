@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from helpdesk_gateway.adapters.batches import Batches
+from helpdesk_gateway.adapters.batches import Batches, documents_by_id
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
@@ -43,9 +43,8 @@ class UpdateLog:
         await self._record((update_id, now))
 
     async def _find_handled(self, update_ids: Sequence[int]) -> dict[int, bool]:
-        found = self.collection.find({"_id": {"$in": list(set(update_ids))}}, {"_id": 1})
-        handled = {doc["_id"] async for doc in found}
-        return {update_id: update_id in handled for update_id in update_ids}
+        found = await documents_by_id(self.collection, update_ids, {"_id": 1})
+        return {update_id: doc is not None for update_id, doc in found.items()}
 
     async def _insert(self, records: Sequence[tuple[int, datetime]]) -> dict[Any, None]:
         # The field keeps its name: the TTL index of existing deployments is on it.

@@ -16,7 +16,7 @@ from typing import Any
 from helpdesk_contracts.auth.v1 import EmployeeProfile, UserAuthorized, UserRevoked
 from helpdesk_contracts.base import Locale
 from helpdesk_contracts.ticket.v1 import Requester
-from helpdesk_gateway.adapters.batches import Batches
+from helpdesk_gateway.adapters.batches import Batches, documents_by_id
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -88,10 +88,8 @@ class UserRepository:
         return await self._get(user_id)
 
     async def _find(self, user_ids: Sequence[int]) -> dict[int, GatewayUser | None]:
-        found: dict[int, GatewayUser | None] = dict.fromkeys(user_ids)
-        async for doc in self.collection.find({"_id": {"$in": list(found)}}):
-            found[int(doc["_id"])] = _from_doc(doc)
-        return found
+        found = await documents_by_id(self.collection, user_ids)
+        return {user_id: _from_doc(doc) if doc else None for user_id, doc in found.items()}
 
     async def seen(
         self, user_id: int, *, chat_id: int, locale: Locale, username: str | None, now: datetime

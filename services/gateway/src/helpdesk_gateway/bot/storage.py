@@ -27,7 +27,7 @@ from typing import Any
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.storage.base import StateType, StorageKey
 from aiogram.fsm.storage.pymongo import PyMongoStorage
-from helpdesk_gateway.adapters.batches import Batches
+from helpdesk_gateway.adapters.batches import Batches, documents_by_id
 from pymongo import AsyncMongoClient
 
 FSM_COLLECTION = "gateway_fsm"
@@ -86,10 +86,7 @@ class SharedClientStorage(PyMongoStorage):
         return found
 
     async def _find(self, document_ids: Sequence[str]) -> dict[str, Document | None]:
-        found: dict[str, Document | None] = dict.fromkeys(document_ids)
-        async for document in self._collection.find({"_id": {"$in": list(found)}}):
-            found[document["_id"]] = document
-        return found
+        return await documents_by_id(self._collection, document_ids)
 
     async def get_state(self, key: StorageKey) -> str | None:
         held = await self._copy(key)
