@@ -1,8 +1,9 @@
 """Deliver a message into a Maildir the way a local delivery agent does: tmp/, then new/.
 
 Dovecot reads new/ and orders mail by the time stamp in the file name, so names carry a strictly
-increasing microsecond stamp. Files get the owner of the Maildir, so Dovecot (which runs the mail
-processes as that user) can read them when the sandbox runs as root.
+increasing microsecond stamp, zero-padded so that sorting the names sorts them by time too (an
+unpadded M99999 sorts after M100000). Files get the owner of the Maildir, so Dovecot (which runs
+the mail processes as that user) can read them when the sandbox runs as root.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def _unique_name() -> str:
     _last_us = now_us
     secs, usecs = divmod(now_us, 1_000_000)
     host = socket.gethostname().replace("/", "_").replace(":", "_")
-    return f"{secs}.M{usecs}P{os.getpid()}Q{next(_serial)}.{host}"
+    return f"{secs}.M{usecs:06d}P{os.getpid()}Q{next(_serial)}.{host}"
 
 
 def deliver(maildir: Path, raw: bytes) -> Path:
