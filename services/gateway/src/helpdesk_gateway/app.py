@@ -42,6 +42,7 @@ from helpdesk_gateway.bot.answers import LateCallbackAnswers
 from helpdesk_gateway.bot.dispatcher import GatewayDispatcher
 from helpdesk_gateway.bot.fsm import FsmAccess
 from helpdesk_gateway.bot.limits import OutgoingLimitMiddleware
+from helpdesk_gateway.bot.responses import PinnedResponseModels
 from helpdesk_gateway.bot.middlewares import UserContextMiddleware
 from helpdesk_gateway.bot.runner import TelegramRunner
 from helpdesk_gateway.bot.storage import FSM_COLLECTION, SharedClientStorage
@@ -110,6 +111,7 @@ def create_bot(settings: GatewaySettings, middleware: OutgoingLimitMiddleware) -
     )
     session.middleware(middleware)
     session.middleware(LateCallbackAnswers())
+    session.middleware(PinnedResponseModels())
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
