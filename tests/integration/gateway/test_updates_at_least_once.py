@@ -173,3 +173,43 @@ async def test_updates_handled_to_the_end_are_confirmed_to_telegram(
     await eventually(all_confirmed, what="every handled update confirmed")
     assert sorted(gateway.seen) == ["one", "three", "two"]
     assert await mongo_db[COLLECTION].count_documents({}) == 3
+
+
+async def test_an_update_handled_but_not_confirmed_before_a_crash_is_not_handled_again(
+    gateways: list[Gateway],
+    fake_telegram_server: FakeTelegramServer,
+    fake_telegram: FakeTelegramClient,
+    mongo_db: AsyncDatabase[Document],
+) -> None:
+    """'quick' is handled to the end, but 'slow' (older, still in flight) holds the offset, so
+    Telegram hands both to the next process: it handles 'slow' and skips 'quick'. An update
+    newer than anything the first process saw is handled as usual."""
+    tg = fake_telegram
+    first = new_gateway(gateways, fake_telegram_server, tg, mongo_db)
+    await tg.send_text(MARIA, "slow")
+    await asyncio.wait_for(first.slow_started.wait(), timeout=10)
+    await tg.send_text(MARIA, "quick")
+    assert (await tg.wait_for_bot_message(MARIA.id)).visible_text == "got quick (after None)"
+
+    async def quick_recorded() -> bool:
+        return await mongo_db[COLLECTION].count_documents({}) == 1
+
+    await eventually(quick_recorded, what="'quick' recorded as handled")
+    pending = [p["update"].get("message", {}).get("text") for p in await tg.pending_updates()]
+    assert pending == ["slow", "quick"]
+    await first.kill()
+
+    second = new_gateway(gateways, fake_telegram_server, tg, mongo_db)
+    second.release_slow.set()
+    answer = await tg.wait_for_bot_message(MARIA.id, timeout=15)
+    assert answer.visible_text == "got slow (after after:quick)"
+    await tg.send_text(MARIA, "next")
+    answer = await tg.wait_for_bot_message(MARIA.id, timeout=15)
+    assert answer.visible_text == "got next (after after:slow)"
+    assert second.seen == ["slow", "next"]
+    texts = [m.visible_text for m in await tg.bot_messages(MARIA.id)]
+    assert texts == [
+        "got quick (after None)",
+        "got slow (after after:quick)",
+        "got next (after after:slow)",
+    ]

@@ -42,8 +42,8 @@ from helpdesk_gateway.bot.answers import LateCallbackAnswers
 from helpdesk_gateway.bot.dispatcher import GatewayDispatcher
 from helpdesk_gateway.bot.fsm import FsmAccess
 from helpdesk_gateway.bot.limits import OutgoingLimitMiddleware
-from helpdesk_gateway.bot.responses import PinnedResponseModels
 from helpdesk_gateway.bot.middlewares import UserContextMiddleware
+from helpdesk_gateway.bot.responses import PinnedResponseModels
 from helpdesk_gateway.bot.runner import TelegramRunner
 from helpdesk_gateway.bot.storage import FSM_COLLECTION, SharedClientStorage
 from helpdesk_gateway.comment_files import CommentFiles

@@ -6,6 +6,10 @@ only once it was handled (see bot/window.py), and a webhook answer may time out.
 (the handlers are idempotent) instead of losing it. Ids expire after a TTL; Telegram only reuses
 ids after a week of silence.
 
+Polling asks only about ids at or below the highest one recorded when it started
+(`highest_recorded`): only one process polls a bot (Telegram refuses a second getUpdates), so a
+higher id is new. Webhook replicas ask about every id.
+
 Asking and recording go in batches (adapters/batches.py): one `find` with `$in`, one unordered
 `insert_many`, for the updates being handled at the same time, each call still returning only
 once its own id was looked up or written.
@@ -35,6 +39,11 @@ class UpdateLog:
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("received_at", expireAfterSeconds=self.ttl_seconds)
+
+    async def highest_recorded(self) -> int | None:
+        """The highest update id recorded so far (None when the log is empty)."""
+        latest = await self.collection.find_one({}, {"_id": 1}, sort=[("_id", -1)])
+        return None if latest is None else int(latest["_id"])
 
     async def handled(self, update_id: int) -> bool:
         return await self._handled(update_id)
