@@ -57,8 +57,12 @@ async def documents_by_id[K: Hashable](
     ids: Sequence[K],
     projection: Document | None = None,
 ) -> dict[K, Document | None]:
-    """One `find` with `$in` for a batch: each id asked for, with its document or None."""
+    """One `find` for a batch: each id asked for, with its document or None. A batch of one
+    asks by equality, which every server answers by its `_id` index (mongoeco scans the whole
+    collection for an `$in`)."""
     found: dict[K, Document | None] = dict.fromkeys(ids)
-    async for document in collection.find({"_id": {"$in": list(found)}}, projection):
+    keys = list(found)
+    query = {"_id": keys[0]} if len(keys) == 1 else {"_id": {"$in": keys}}
+    async for document in collection.find(query, projection):
         found[document["_id"]] = document
     return found
