@@ -8,9 +8,7 @@ ids after a week of silence.
 
 Polling asks only about ids at or below the highest one recorded when it started
 (`highest_recorded`): only one process polls a bot (Telegram refuses a second getUpdates), so a
-higher id is new. Webhook replicas ask about every id. Polling also forgets the ids a getUpdates
-confirmed (`forget_below`): Telegram never hands those out again, so the log holds only what
-is handled but not yet confirmed, and stays small.
+higher id is new. Webhook replicas ask about every id.
 
 Asking and recording go in batches (adapters/batches.py): one `find` with `$in`, one unordered
 `insert_many`, for the updates being handled at the same time, each call still returning only
@@ -46,10 +44,6 @@ class UpdateLog:
         """The highest update id recorded so far (None when the log is empty)."""
         latest = await self.collection.find_one({}, {"_id": 1}, sort=[("_id", -1)])
         return None if latest is None else int(latest["_id"])
-
-    async def forget_below(self, update_id: int) -> None:
-        """Drop the records of ids below this one (Telegram confirmed them)."""
-        await self.collection.delete_many({"_id": {"$lt": update_id}})
 
     async def handled(self, update_id: int) -> bool:
         return await self._handled(update_id)
