@@ -6,9 +6,11 @@ only once it was handled (see bot/window.py), and a webhook answer may time out.
 (the handlers are idempotent) instead of losing it. Ids expire after a TTL; Telegram only reuses
 ids after a week of silence.
 
-Polling asks only about ids at or below the highest one recorded when it started
-(`highest_recorded`): only one process polls a bot (Telegram refuses a second getUpdates), so a
-higher id is new. Webhook replicas ask about every id.
+The ids this process handled are also kept in memory (the latest `RECENT`), so an update handed
+out twice while the process runs is recognised without asking MongoDB. Polling asks MongoDB only
+about ids at or below the highest one recorded when it began (`begin_polling`): only one process
+polls a bot (Telegram refuses a second getUpdates), so an id above it that this process has not
+handled is new. Webhook replicas ask about every id they did not handle themselves.
 
 Asking and recording go in batches (adapters/batches.py): one `find` with `$in`, one unordered
 `insert_many`, for the updates being handled at the same time, each call still returning only
@@ -28,6 +30,7 @@ from pymongo.errors import BulkWriteError
 Document = dict[str, Any]
 COLLECTION = "gateway_updates"
 DUPLICATE_KEY = 11000
+RECENT = 20_000
 
 
 class UpdateLog:
@@ -36,20 +39,31 @@ class UpdateLog:
         self.ttl_seconds = ttl_seconds
         self._handled = Batches[int, bool](self._find_handled)
         self._record = Batches[tuple[int, datetime], None](self._insert)
+        self._recent: dict[int, None] = {}
+        """Ids handled by this process, oldest first (an insertion-ordered set)."""
+        self._new_above: int | None = None
+        """Polling: only this process records ids above this one; None: anyone may."""
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("received_at", expireAfterSeconds=self.ttl_seconds)
 
-    async def highest_recorded(self) -> int | None:
-        """The highest update id recorded so far (None when the log is empty)."""
+    async def begin_polling(self) -> None:
+        """This process alone handles the bot's updates from now on (long polling)."""
         latest = await self.collection.find_one({}, {"_id": 1}, sort=[("_id", -1)])
-        return None if latest is None else int(latest["_id"])
+        self._new_above = -1 if latest is None else int(latest["_id"])
 
     async def handled(self, update_id: int) -> bool:
+        if update_id in self._recent:
+            return True
+        if self._new_above is not None and update_id > self._new_above:
+            return False
         return await self._handled(update_id)
 
     async def record_handled(self, update_id: int, now: datetime) -> None:
         await self._record((update_id, now))
+        self._recent[update_id] = None
+        if len(self._recent) > RECENT:
+            del self._recent[next(iter(self._recent))]
 
     async def _find_handled(self, update_ids: Sequence[int]) -> dict[int, bool]:
         found = await documents_by_id(self.collection, update_ids, {"_id": 1})

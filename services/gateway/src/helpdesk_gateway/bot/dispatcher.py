@@ -3,9 +3,8 @@
 - every update is handled at least once: polling confirms an update to Telegram only after it
   was handled (bot/window.py), so one a crash interrupted comes back to the next process;
 - an update handled to the end before is skipped (its id is recorded after its effects), and
-  one already being handled here is not started twice; polling looks ids up only up to the
-  highest one recorded when it started, since no other process handles this bot's updates
-  meanwhile (Telegram refuses a second getUpdates);
+  one already being handled here is not started twice (see adapters/updates.py for when the
+  log asks MongoDB);
 - album photos are gathered into one update (see albums.py);
 - updates in flight are tracked, so shutdown can let them finish;
 - the FSM document is read once and written once per update (see storage.py), the write under
@@ -59,9 +58,6 @@ class GatewayDispatcher(Dispatcher):
         self._handling: set[int] = set()
         self._progress = asyncio.Event()
         self._polled: set[asyncio.Task[None]] = set()
-        self._recorded_through: int | None = None
-        """Polling: no id above this one was recorded before this process polled; None: any
-        id may have been (webhook replicas, or the log could not be read)."""
         # After aiogram's FSM middleware, so inside its per-user lock.
         self.update.outer_middleware(FlushFsm())
 
@@ -79,7 +75,7 @@ class GatewayDispatcher(Dispatcher):
             return UNHANDLED
         self._handling.add(update_id)
         try:
-            if self._maybe_handled(update_id) and await self.update_log.handled(update_id):
+            if await self.update_log.handled(update_id):
                 log.info("duplicate update ignored", extra={"update_id": update_id})
                 return UNHANDLED
             message = update.message
@@ -103,18 +99,11 @@ class GatewayDispatcher(Dispatcher):
             if task is not None:
                 self._in_flight.discard(task)
 
-    def _maybe_handled(self, update_id: int) -> bool:
-        through = self._recorded_through
-        return through is None or update_id <= through
-
     async def _start_polling(self) -> None:
-        """Only this process polls from now on: ids above the highest recorded one are new."""
         try:
-            highest = await self.update_log.highest_recorded()
-        except PyMongoError as exc:  # then the log is looked up for every update
+            await self.update_log.begin_polling()
+        except PyMongoError as exc:  # then MongoDB is asked about every update
             log.warning("update log unreadable at start", extra={"error": type(exc).__name__})
-            return
-        self._recorded_through = -1 if highest is None else highest
 
     async def poll_updates(
         self, bot: Bot, *, polling_timeout: int, allowed_updates: list[str] | None
