@@ -6,6 +6,9 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+from helpdesk_harness.mongo_costs import Costs
 
 from bench.measure import Summary
 
@@ -67,6 +70,11 @@ class Report:
     floor_mailer_rate: float = 0.0
     floor_mailer_tickets: int = 0
     floor_mailer_cpu: dict[str, float] = field(default_factory=dict)
+    mongo_costs: Costs = field(default_factory=dict)
+    """The MongoDB server's commands and CPU by command and collection, during the journeys
+    (mongoeco only; see helpdesk_harness.mongo_costs)."""
+    send_mongo_costs: Costs = field(default_factory=dict)
+    floor_mailer_mongo_costs: Costs = field(default_factory=dict)
     sample_email: bytes = b""
 
 
@@ -102,6 +110,70 @@ def _ratio(ours: float, floor: float) -> float:
 
 def _met(ok: bool) -> str:
     return "yes" if ok else "**no**"
+
+
+MONGO_COST_ROWS = 25
+
+
+def _by_command(costs: Costs) -> dict[str, tuple[float, float]]:
+    """'command collection' (database left out) -> (commands, CPU seconds)."""
+    merged: dict[str, tuple[float, float]] = {}
+    for key, (count, seconds) in costs.items():
+        command, _, namespace = key.partition(" ")
+        collection = namespace.partition(".")[2] or namespace
+        name = f"{command} {collection}".strip()
+        before = merged.get(name, (0.0, 0.0))
+        merged[name] = (before[0] + count, before[1] + seconds)
+    return merged
+
+
+def _cost(costs: dict[str, tuple[float, float]], name: str, tickets: int) -> str:
+    if name not in costs or not tickets:
+        return "—"
+    count, seconds = costs[name]
+    return f"{seconds / tickets * 1000:.1f} ms ({count / tickets:.1f})"
+
+
+def _mongo_costs(report: Report) -> list[str]:
+    """The MongoDB server's CPU by command and collection, per ticket: where the Send → email
+    gap to floor (d) goes."""
+    if not report.mongo_costs:
+        return []
+    journeys = _by_command(report.mongo_costs)
+    send = _by_command(report.send_mongo_costs)
+    floor = _by_command(report.floor_mailer_mongo_costs)
+    names = sorted(
+        set(journeys) | set(send) | set(floor), key=lambda n: -journeys.get(n, (0, 0.0))[1]
+    )
+    shown, rest = names[:MONGO_COST_ROWS], names[MONGO_COST_ROWS:]
+    floor_d = report.floor_mailer_tickets
+
+    def total(costs: dict[str, tuple[float, float]], keys: list[str]) -> dict[str, Any]:
+        picked = [costs[k] for k in keys if k in costs]
+        return {"all": (sum(c for c, _ in picked), sum(s for _, s in picked))}
+
+    return [
+        "",
+        "## The MongoDB server's CPU by command",
+        "",
+        "CPU time of the MongoDB server (mongoeco) per ticket, by command and collection "
+        "(services and floor (d) alike; the database is left out), with the commands per ticket "
+        "in brackets. Measured inside the server around each command, so an estimate where "
+        "commands interleave; the server's whole CPU is in the table above.",
+        "",
+        "| command | journeys | Send → email | floor (d) |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {_cost(journeys, name, report.tickets)} | "
+            f"{_cost(send, name, report.tickets)} | {_cost(floor, name, floor_d)} |"
+            for name in shown
+        ),
+        f"| the other {len(rest)} | {_cost(total(journeys, rest), 'all', report.tickets)} | "
+        f"{_cost(total(send, rest), 'all', report.tickets)} | — |",
+        f"| **all** | {_cost(total(journeys, names), 'all', report.tickets)} | "
+        f"{_cost(total(send, names), 'all', report.tickets)} | "
+        f"{_cost(total(floor, list(floor)), 'all', floor_d)} |",
+    ]
 
 
 def render(report: Report) -> str:
@@ -269,6 +341,7 @@ def render(report: Report) -> str:
         f"{_per(report.floor_cpu_seconds.get('echo', math.nan), report.floor_updates)}, floor (b) "
         f"{_per(report.floor_cpu_seconds.get('fsm', math.nan), report.floor_updates)} (peak RSS "
         "includes start-up; CPU is counted from the first action to the last email).",
+        *_mongo_costs(report),
         "",
         "## Goals (reported, never asserted)",
         "",

@@ -46,6 +46,7 @@ from helpdesk_harness.employees.photos import small_photo
 from helpdesk_harness.fake_telegram import User
 from helpdesk_harness.ldap_server import Employee as DirectoryEntry
 from helpdesk_harness.mongo import MongoEcoServer
+from helpdesk_harness.mongo_costs import Costs, costs_between, read_costs
 from helpdesk_harness.procs import ServerProcess
 from helpdesk_sandbox.stack import BOT_ADDRESS, Sandbox, SandboxConfig
 from pymongo import AsyncMongoClient
@@ -163,8 +164,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"benchmark: {options.employees} employees; logs in {workdir}", flush=True)
     with ExitStack() as stack:
         mongo_url = options.mongo_url
+        costs: Path | None = None
         if mongo_url is None:
-            server = MongoEcoServer(workdir)
+            costs = workdir / "mongo-costs.json"
+            server = MongoEcoServer(workdir, costs=costs)
             server.start()
             stack.callback(server.stop)
             mongo_url = server.url
@@ -209,8 +212,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         people = [directory_entry(i) for i in range(options.employees)]
         for entry, _ in people:
             sandbox.slapd.add_employee(entry)
-        asyncio.run(measure(sandbox, people, report, counts, relay_url, workdir, servers))
-        asyncio.run(floor_mailer(report, sandbox, mongo_url, workdir, servers))
+        mongo_costs = MongoCosts(costs)
+        asyncio.run(
+            measure(sandbox, people, report, counts, relay_url, workdir, servers, mongo_costs)
+        )
+        asyncio.run(floor_mailer(report, sandbox, mongo_url, workdir, servers, mongo_costs))
     print(render(report))
     options.results.write_text(render(report))
     print(f"written {options.results}")
@@ -224,6 +230,7 @@ async def measure(
     relay_url: str,
     workdir: Path,
     servers: dict[str, list[int]],
+    mongo_costs: MongoCosts,
 ) -> None:
     assert sandbox.telegram is not None
     assert sandbox.smtp is not None
@@ -248,12 +255,19 @@ async def measure(
         print(f"{len(employees)} employees sign in and file a ticket each...", flush=True)
         processes = {name: [s.process.pid] for name, s in sandbox.services.items()} | servers
         cpu_before = cpu_of(processes)
+        costs_before = mongo_costs.read()
         cpu_at_send: CpuReading = {}
+        costs_at_send: Costs = {}
         messages_before = relay_count(counts, None)
         commands_before = relay_commands(counts)
         bot_calls_before = await bot_calls(tg)
         started_wall, started = time.time(), time.monotonic()
-        gate = Gate(len(employees), WAIT, on_open=lambda: cpu_at_send.update(cpu_of(processes)))
+
+        def at_send() -> None:
+            cpu_at_send.update(cpu_of(processes))
+            costs_at_send.update(mongo_costs.read())
+
+        gate = Gate(len(employees), WAIT, on_open=at_send)
         journeys = await asyncio.gather(
             *(helpdesk_journey(e, spool, f"Bench ticket {i}: the network is down", gate)
               for i, e in enumerate(employees))
@@ -263,7 +277,10 @@ async def measure(
         cpu_after = cpu_of(processes)
         report.cpu_seconds = cpu_between(cpu_before, cpu_after)
         report.send_cpu_seconds = cpu_between(cpu_at_send, cpu_after) if cpu_at_send else {}
-        await asyncio.sleep(1.0)  # the relay's latest count is on disk
+        await asyncio.sleep(1.0)  # the relay's and the server's latest counts are on disk
+        costs_after = mongo_costs.read()
+        report.mongo_costs = costs_between(costs_before, costs_after)
+        report.send_mongo_costs = costs_between(costs_at_send, costs_after) if costs_at_send else {}
         read_services(report, sandbox, counts)
         report.gateway_mongo_round_trips = relay_count(counts, None) - messages_before
         report.gateway_commands = relay_commands(counts) - commands_before
@@ -348,6 +365,16 @@ async def collect_emails(
     report.sample_email = next((mails[0].mail.raw for mails in arrived.values() if mails), b"")
 
 
+@dataclass(frozen=True)
+class MongoCosts:
+    """The private mongoeco server's costs file (None with a MONGO_URL server: no breakdown)."""
+
+    path: Path | None
+
+    def read(self) -> Costs:
+        return read_costs(self.path) if self.path is not None else {}
+
+
 def read_services(report: Report, sandbox: Sandbox, counts: Path) -> None:
     for name, service in sandbox.services.items():
         report.rss_mb[name] = rss_mb(service.process.pid) or (math.nan, math.nan)
@@ -418,7 +445,12 @@ async def floor_smtp(report: Report, sandbox: Sandbox, journeys: list[Journey]) 
 
 
 async def floor_mailer(
-    report: Report, sandbox: Sandbox, mongo_url: str, workdir: Path, servers: dict[str, list[int]]
+    report: Report,
+    sandbox: Sandbox,
+    mongo_url: str,
+    workdir: Path,
+    servers: dict[str, list[int]],
+    mongo_costs: MongoCosts,
 ) -> None:
     """Floor (d): the mailer's minimum per ticket (bench/floormailer.py), N tickets published
     at once, each with its own photo in GridFS; timed from the first publish to the last
@@ -459,11 +491,14 @@ async def floor_mailer(
     try:
         await broker.start()
         cpu_before = cpu_of(processes)
+        costs_before = mongo_costs.read()
         started = time.monotonic()
         for i, photo in enumerate(photos):
             await broker.publish(FloorTicket(ticket_id=f"floor-{i}", photo_ids=[photo]), TICKETS)
         await asyncio.wait_for(done.wait(), WAIT)
         report.floor_mailer_cpu = cpu_between(cpu_before, cpu_of(processes))
+        await asyncio.sleep(1.0)  # the server's latest costs are on disk
+        report.floor_mailer_mongo_costs = costs_between(costs_before, mongo_costs.read())
         report.floor_mailer_rate = count / max(emailed[-1] - started, 1e-9)
         report.floor_mailer_tickets = count
         report.floor_rss_mb["mailer"] = rss_mb(consumer.pid) or (math.nan, math.nan)

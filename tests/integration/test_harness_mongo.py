@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 from gridfs import AsyncGridFSBucket
 from helpdesk_harness.mongo import MongoEcoServer
+from helpdesk_harness.mongo_costs import costs_between, read_costs
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -53,3 +56,34 @@ async def test_sqlite_engine_keeps_data_across_a_kill(tmp_path: Path) -> None:
         await client.close()
     finally:
         server.stop()
+
+
+async def test_the_server_reports_its_cpu_by_command(tmp_path: Path) -> None:
+    """The benchmark's breakdown: commands counted by command and collection, with CPU time."""
+    costs = tmp_path / "costs.json"
+    with MongoEcoServer(tmp_path, costs=costs) as server:
+        client: AsyncMongoClient[Document] = AsyncMongoClient(server.url)
+        try:
+            notes = client["bench"]["notes"]
+            await notes.insert_one({"_id": 1})
+            await notes.insert_one({"_id": 2})
+            assert await notes.find_one({"_id": 2}) == {"_id": 2}
+            before = read_costs(costs)
+
+            async def counted() -> bool:
+                return read_costs(costs).get("insert bench.notes", [0, 0])[0] == 2
+
+            await eventually(counted, what="the two inserts in the costs file")
+            await notes.delete_one({"_id": 1})
+
+            async def deleted() -> bool:
+                return "delete bench.notes" in read_costs(costs)
+
+            await eventually(deleted, what="the delete in the costs file")
+        finally:
+            await client.close()
+    after = read_costs(costs)
+    assert after["find bench.notes"][0] == 1
+    assert after["insert bench.notes"][1] > 0
+    assert costs_between(before, after)["delete bench.notes"][0] == 1
+    assert "insert bench.notes" not in costs_between(after, after)

@@ -15,12 +15,15 @@ from helpdesk_harness.procs import ServerProcess, free_port, wait_for_port
 class MongoEcoServer:
     """A mongoeco wire server process; restartable on the same port (and file, with SQLite)."""
 
-    def __init__(self, workdir: Path, *, sqlite: bool = False) -> None:
+    def __init__(self, workdir: Path, *, sqlite: bool = False, costs: Path | None = None) -> None:
         self.port = free_port()
         self.sqlite_path = workdir / "mongo.sqlite3" if sqlite else None
+        self.costs_path = costs
         argv = [sys.executable, "-m", "helpdesk_harness.mongo_server", "--port", str(self.port)]
         if self.sqlite_path is not None:
             argv += ["--sqlite", str(self.sqlite_path)]
+        if costs is not None:
+            argv += ["--costs", str(costs)]
         self.process = ServerProcess(argv, log_path=workdir / "mongoeco.log")
 
     @property
