@@ -10,7 +10,10 @@ The ids this process handled are also kept in memory (the latest `RECENT`), so a
 out twice while the process runs is recognised without asking MongoDB. Polling asks MongoDB only
 about ids at or below the highest one recorded when it began (`begin_polling`): only one process
 polls a bot (Telegram refuses a second getUpdates), so an id above it that this process has not
-handled is new. Webhook replicas ask about every id they did not handle themselves.
+handled is new. Webhook replicas ask about every id they did not handle themselves. Polling also
+forgets the ids a getUpdates confirmed (`forget_below`): Telegram never hands those out again
+(and a repeat within the process is caught in memory), so the log holds only what was handled
+but not yet confirmed, and stays small. The TTL is the backstop, and all there is for webhooks.
 
 Asking and recording go in batches (adapters/batches.py): one `find` with `$in`, one unordered
 `insert_many`, for the updates being handled at the same time, each call still returning only
@@ -51,6 +54,10 @@ class UpdateLog:
         """This process alone handles the bot's updates from now on (long polling)."""
         latest = await self.collection.find_one({}, {"_id": 1}, sort=[("_id", -1)])
         self._new_above = -1 if latest is None else int(latest["_id"])
+
+    async def forget_below(self, update_id: int) -> None:
+        """Drop the records of ids below this one (Telegram confirmed them)."""
+        await self.collection.delete_many({"_id": {"$lt": update_id}})
 
     async def handled(self, update_id: int) -> bool:
         if update_id in self._recent:

@@ -58,6 +58,8 @@ class GatewayDispatcher(Dispatcher):
         self._handling: set[int] = set()
         self._progress = asyncio.Event()
         self._polled: set[asyncio.Task[None]] = set()
+        self._forgotten_below = 0
+        self._forgetting: asyncio.Task[None] | None = None
         # After aiogram's FSM middleware, so inside its per-user lock.
         self.update.outer_middleware(FlushFsm())
 
@@ -128,6 +130,7 @@ class GatewayDispatcher(Dispatcher):
                 await backoff.asleep()
                 continue
             backoff.reset()
+            self._forget_confirmed(method.offset)
             fresh = [update for update in updates if window.take(update.update_id)]
             for update in fresh:
                 task = asyncio.create_task(self._handle(bot, update, window))
@@ -135,6 +138,26 @@ class GatewayDispatcher(Dispatcher):
                 task.add_done_callback(self._polled.discard)
             if updates and not fresh:
                 await self._wait_for_progress()
+
+    def _forget_confirmed(self, offset: int | None) -> None:
+        """The getUpdates that just answered confirmed every id below `offset` (all of them
+        handled and recorded): Telegram will not hand them out again, so their records go.
+        One deletion at a time, in the background; one that fails is left to the TTL."""
+        if offset is None or offset <= self._forgotten_below:
+            return
+        if self._forgetting is not None and not self._forgetting.done():
+            return
+        self._forgetting = asyncio.create_task(self._forget(offset))
+        self._polled.add(self._forgetting)
+        self._forgetting.add_done_callback(self._polled.discard)
+
+    async def _forget(self, below: int) -> None:
+        try:
+            await self.update_log.forget_below(below)
+        except PyMongoError as exc:
+            log.warning("confirmed update ids not dropped", extra={"error": type(exc).__name__})
+            return
+        self._forgotten_below = max(self._forgotten_below, below)
 
     async def _handle(self, bot: Bot, update: Update, window: UpdateWindow) -> None:
         # aiogram's own step: feed_update, errors logged; the task is kept in _in_flight.
