@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -26,3 +27,11 @@ def create_mongo_client(infra: InfraSettings, *, app_name: str) -> AsyncMongoCli
 async def ping(client: AsyncMongoClient[Document]) -> None:
     """Raise unless the server answers."""
     await client.admin.command("ping")
+
+
+def by_ids(ids: Iterable[Any]) -> Document:
+    """A filter on `_id` for these ids: equality for one, `$in` for several. Every server answers
+    equality from its `_id` index; mongoeco (tests, sandbox, benchmark) scans the whole
+    collection for any `$in`, even of one id."""
+    unique = list(dict.fromkeys(ids))
+    return {"_id": unique[0]} if len(unique) == 1 else {"_id": {"$in": unique}}

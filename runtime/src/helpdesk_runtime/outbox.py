@@ -18,6 +18,7 @@ from helpdesk_contracts.base import Message, utc_now
 from pymongo.asynchronous.collection import AsyncCollection
 
 from helpdesk_runtime.broker import Publisher
+from helpdesk_runtime.mongo import by_ids
 
 Document = dict[str, Any]
 OUTBOX_FIELD = "outbox"
@@ -97,7 +98,7 @@ class OutboxRelay:
                 # publishes those again: consumers de-duplicate on message_id).
                 if sent:
                     await collection.update_many(
-                        {"_id": {"$in": list(sent)}},
+                        by_ids(sent),
                         {
                             "$pull": {
                                 OUTBOX_FIELD: {

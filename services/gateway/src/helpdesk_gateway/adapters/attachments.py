@@ -17,6 +17,7 @@ from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
 from helpdesk_contracts.photos import PHOTO_BUCKET, PhotoMetadata
 from helpdesk_gateway.domain.photos import EncodedPhoto
+from helpdesk_runtime.mongo import by_ids
 from pymongo.asynchronous.database import AsyncDatabase
 
 Document = dict[str, Any]
@@ -64,7 +65,7 @@ class AttachmentStore:
     async def assign(self, file_ids: list[str], ticket_id: str) -> None:
         if file_ids:
             await self.files.update_many(
-                {"_id": {"$in": [ObjectId(f) for f in file_ids]}},
+                by_ids(ObjectId(f) for f in file_ids),
                 {"$set": {"metadata.ticket_id": ticket_id}},
             )
 

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any
 
+from helpdesk_runtime.mongo import by_ids
 from pymongo.asynchronous.collection import AsyncCollection
 
 Document = dict[str, Any]
@@ -57,12 +58,8 @@ async def documents_by_id[K: Hashable](
     ids: Sequence[K],
     projection: Document | None = None,
 ) -> dict[K, Document | None]:
-    """One `find` for a batch: each id asked for, with its document or None. A batch of one
-    asks by equality, which every server answers by its `_id` index (mongoeco scans the whole
-    collection for an `$in`)."""
+    """One `find` for a batch: each id asked for, with its document or None."""
     found: dict[K, Document | None] = dict.fromkeys(ids)
-    keys = list(found)
-    query = {"_id": keys[0]} if len(keys) == 1 else {"_id": {"$in": keys}}
-    async for document in collection.find(query, projection):
+    async for document in collection.find(by_ids(found), projection):
         found[document["_id"]] = document
     return found
