@@ -145,7 +145,8 @@ def _mongo_costs(report: Report) -> list[str]:
     names = sorted(
         set(journeys) | set(send) | set(floor), key=lambda n: -journeys.get(n, (0, 0.0))[1]
     )
-    shown, rest = names[:MONGO_COST_ROWS], names[MONGO_COST_ROWS:]
+    shown = [n for i, n in enumerate(names) if i < MONGO_COST_ROWS or n in floor]
+    rest = [n for n in names if n not in shown]
     floor_d = report.floor_mailer_tickets
 
     def total(costs: dict[str, tuple[float, float]], keys: list[str]) -> dict[str, Any]:
