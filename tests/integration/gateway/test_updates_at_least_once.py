@@ -218,3 +218,24 @@ async def test_an_update_handled_but_not_confirmed_before_a_crash_is_not_handled
         "got slow (after after:quick)",
         "got next (after after:slow)",
     ]
+
+
+async def test_an_unreadable_update_is_confirmed_and_skipped(
+    gateways: list[Gateway],
+    fake_telegram_server: FakeTelegramServer,
+    fake_telegram: FakeTelegramClient,
+    mongo_db: AsyncDatabase[Document],
+) -> None:
+    """An update aiogram cannot read (here a message without its chat) neither stops polling
+    nor comes back: the next message is answered, and nothing is left unconfirmed."""
+    tg = fake_telegram
+    gateway = new_gateway(gateways, fake_telegram_server, tg, mongo_db)
+    await tg.inject_update({"message": {"message_id": 1, "date": 0, "text": "no chat"}})
+    await tg.send_text(MARIA, "hello")
+    assert (await tg.wait_for_bot_message(MARIA.id)).visible_text == "got hello (after None)"
+
+    async def all_confirmed() -> bool:
+        return await tg.pending_updates() == []
+
+    await eventually(all_confirmed, what="the unreadable update confirmed too")
+    assert gateway.seen == ["hello"]

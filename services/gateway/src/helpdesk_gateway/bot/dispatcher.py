@@ -24,13 +24,14 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.fsm.context import FSMContext
-from aiogram.methods import GetUpdates
 from aiogram.types import TelegramObject, Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from helpdesk_gateway.adapters.updates import UpdateLog
 from helpdesk_gateway.bot.albums import AlbumCollector
+from helpdesk_gateway.bot.raw_updates import GetRawUpdates, RawUpdate, build, update_id
 from helpdesk_gateway.bot.storage import SharedClientStorage
 from helpdesk_gateway.bot.window import UpdateWindow
+from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
 log = logging.getLogger("helpdesk.gateway.updates")
@@ -117,7 +118,7 @@ class GatewayDispatcher(Dispatcher):
         # A long poll may last polling_timeout; the HTTP request must outlast it.
         request_timeout = int((bot.session.timeout or 0) + polling_timeout)
         while True:
-            method = GetUpdates(
+            method = GetRawUpdates(
                 offset=window.offset(), timeout=polling_timeout, allowed_updates=allowed_updates
             )
             try:
@@ -131,13 +132,33 @@ class GatewayDispatcher(Dispatcher):
                 continue
             backoff.reset()
             self._forget_confirmed(method.offset)
-            fresh = [update for update in updates if window.take(update.update_id)]
+            fresh = [u for raw in updates if (u := self._take(raw, bot, window)) is not None]
             for update in fresh:
                 task = asyncio.create_task(self._handle(bot, update, window))
                 self._polled.add(task)
                 task.add_done_callback(self._polled.discard)
             if updates and not fresh:
                 await self._wait_for_progress()
+
+    @staticmethod
+    def _take(raw: RawUpdate, bot: Bot, window: UpdateWindow) -> Update | None:
+        """The update, if it is new here (built only then: see bot/raw_updates.py). One that
+        cannot be read is confirmed and skipped: handed out again, it would stop polling."""
+        number = update_id(raw)
+        if number is None:
+            log.warning("update without an id ignored", extra={"keys": sorted(raw)[:10]})
+            return None
+        if not window.take(number):
+            return None
+        try:
+            return build(raw, bot)
+        except ValidationError as exc:
+            log.error(
+                "unreadable update skipped",
+                extra={"update_id": number, "errors": exc.error_count()},
+            )
+            window.finish(number)
+            return None
 
     def _forget_confirmed(self, offset: int | None) -> None:
         """The getUpdates that just answered confirmed every id below `offset` (all of them
