@@ -22,6 +22,7 @@ from helpdesk_gateway.handlers import (
     rating,
     sign_in,
 )
+from helpdesk_gateway.handlers.inline_filters import run_filters_inline
 
 
 def build_router() -> Router:
@@ -39,4 +40,5 @@ def build_router() -> Router:
         conversation.router(),  # comments and replies about filed tickets
         fallback.router(),  # last: whatever nothing else took
     )
+    run_filters_inline(root)
     return root
