@@ -11,7 +11,7 @@ out twice while the process runs is recognised without asking MongoDB. Polling a
 about ids at or below the highest one recorded when it began (`begin_polling`): only one process
 polls a bot (Telegram refuses a second getUpdates), so an id above it that this process has not
 handled is new. Webhook replicas ask about every id they did not handle themselves. Polling also
-forgets the ids a getUpdates confirmed (`forget_below`): Telegram never hands those out again
+forgets the ids a getUpdates confirmed (`confirmed_below`): Telegram never hands those out again
 (and a repeat within the process is caught in memory), so the log holds only what was handled
 but not yet confirmed, and stays small. The TTL is the backstop, and all there is for webhooks.
 
@@ -22,13 +22,17 @@ once its own id was looked up or written.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from helpdesk_gateway.adapters.batches import Batches, documents_by_id
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, PyMongoError
+
+log = logging.getLogger("helpdesk.gateway.updates")
 
 Document = dict[str, Any]
 COLLECTION = "gateway_updates"
@@ -46,18 +50,38 @@ class UpdateLog:
         """Ids handled by this process, oldest first (an insertion-ordered set)."""
         self._new_above: int | None = None
         """Polling: only this process records ids above this one; None: anyone may."""
+        self._forgotten_below = 0
+        self._forgetting: asyncio.Task[None] | None = None
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("received_at", expireAfterSeconds=self.ttl_seconds)
 
     async def begin_polling(self) -> None:
         """This process alone handles the bot's updates from now on (long polling)."""
-        latest = await self.collection.find_one({}, {"_id": 1}, sort=[("_id", -1)])
+        try:
+            latest = await self.collection.find_one({}, {"_id": 1}, sort=[("_id", -1)])
+        except PyMongoError as exc:  # then MongoDB is asked about every update
+            log.warning("update log unreadable at start", extra={"error": type(exc).__name__})
+            return
         self._new_above = -1 if latest is None else int(latest["_id"])
 
-    async def forget_below(self, update_id: int) -> None:
-        """Drop the records of ids below this one (Telegram confirmed them)."""
-        await self.collection.delete_many({"_id": {"$lt": update_id}})
+    def confirmed_below(self, update_id: int | None) -> None:
+        """A getUpdates with this offset was answered: Telegram confirmed every id below it (all
+        handled and recorded) and will not hand them out again, so their records go. One
+        deletion at a time, in the background; one that fails is left to the TTL."""
+        if update_id is None or update_id <= self._forgotten_below:
+            return
+        if self._forgetting is not None and not self._forgetting.done():
+            return
+        self._forgetting = asyncio.create_task(self._forget_below(update_id))
+
+    async def _forget_below(self, update_id: int) -> None:
+        try:
+            await self.collection.delete_many({"_id": {"$lt": update_id}})
+        except PyMongoError as exc:
+            log.warning("confirmed update ids not dropped", extra={"error": type(exc).__name__})
+            return
+        self._forgotten_below = max(self._forgotten_below, update_id)
 
     async def handled(self, update_id: int) -> bool:
         if update_id in self._recent:

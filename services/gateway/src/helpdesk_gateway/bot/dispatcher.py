@@ -32,7 +32,6 @@ from helpdesk_gateway.bot.raw_updates import GetRawUpdates, RawUpdate, build, up
 from helpdesk_gateway.bot.storage import SharedClientStorage
 from helpdesk_gateway.bot.window import UpdateWindow
 from pydantic import ValidationError
-from pymongo.errors import PyMongoError
 
 log = logging.getLogger("helpdesk.gateway.updates")
 
@@ -59,8 +58,6 @@ class GatewayDispatcher(Dispatcher):
         self._handling: set[int] = set()
         self._progress = asyncio.Event()
         self._polled: set[asyncio.Task[None]] = set()
-        self._forgotten_below = 0
-        self._forgetting: asyncio.Task[None] | None = None
         # After aiogram's FSM middleware, so inside its per-user lock.
         self.update.outer_middleware(FlushFsm())
 
@@ -102,17 +99,11 @@ class GatewayDispatcher(Dispatcher):
             if task is not None:
                 self._in_flight.discard(task)
 
-    async def _start_polling(self) -> None:
-        try:
-            await self.update_log.begin_polling()
-        except PyMongoError as exc:  # then MongoDB is asked about every update
-            log.warning("update log unreadable at start", extra={"error": type(exc).__name__})
-
     async def poll_updates(
         self, bot: Bot, *, polling_timeout: int, allowed_updates: list[str] | None
     ) -> None:
         """Long polling that confirms an update only once it was handled; runs until cancelled."""
-        await self._start_polling()
+        await self.update_log.begin_polling()
         window = UpdateWindow()
         backoff = Backoff(config=BACKOFF)
         # A long poll may last polling_timeout; the HTTP request must outlast it.
@@ -131,7 +122,7 @@ class GatewayDispatcher(Dispatcher):
                 await backoff.asleep()
                 continue
             backoff.reset()
-            self._forget_confirmed(method.offset)
+            self.update_log.confirmed_below(method.offset)
             fresh = [u for raw in updates if (u := self._take(raw, bot, window)) is not None]
             for update in fresh:
                 task = asyncio.create_task(self._handle(bot, update, window))
@@ -159,26 +150,6 @@ class GatewayDispatcher(Dispatcher):
             )
             window.finish(number)
             return None
-
-    def _forget_confirmed(self, offset: int | None) -> None:
-        """The getUpdates that just answered confirmed every id below `offset` (all of them
-        handled and recorded): Telegram will not hand them out again, so their records go.
-        One deletion at a time, in the background; one that fails is left to the TTL."""
-        if offset is None or offset <= self._forgotten_below:
-            return
-        if self._forgetting is not None and not self._forgetting.done():
-            return
-        self._forgetting = asyncio.create_task(self._forget(offset))
-        self._polled.add(self._forgetting)
-        self._forgetting.add_done_callback(self._polled.discard)
-
-    async def _forget(self, below: int) -> None:
-        try:
-            await self.update_log.forget_below(below)
-        except PyMongoError as exc:
-            log.warning("confirmed update ids not dropped", extra={"error": type(exc).__name__})
-            return
-        self._forgotten_below = max(self._forgotten_below, below)
 
     async def _handle(self, bot: Bot, update: Update, window: UpdateWindow) -> None:
         # aiogram's own step: feed_update, errors logged; the task is kept in _in_flight.
