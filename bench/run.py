@@ -212,11 +212,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         people = [directory_entry(i) for i in range(options.employees)]
         for entry, _ in people:
             sandbox.slapd.add_employee(entry)
-        mongo_costs = MongoCosts(costs)
-        asyncio.run(
-            measure(sandbox, people, report, counts, relay_url, workdir, servers, mongo_costs)
-        )
-        asyncio.run(floor_mailer(report, sandbox, mongo_url, workdir, servers, mongo_costs))
+        asyncio.run(measure(sandbox, people, report, counts, relay_url, workdir, servers, costs))
+        asyncio.run(floor_mailer(report, sandbox, mongo_url, workdir, servers, costs))
     print(render(report))
     options.results.write_text(render(report))
     print(f"written {options.results}")
@@ -230,7 +227,7 @@ async def measure(
     relay_url: str,
     workdir: Path,
     servers: dict[str, list[int]],
-    mongo_costs: MongoCosts,
+    mongo_costs: Path | None,
 ) -> None:
     assert sandbox.telegram is not None
     assert sandbox.smtp is not None
@@ -255,7 +252,7 @@ async def measure(
         print(f"{len(employees)} employees sign in and file a ticket each...", flush=True)
         processes = {name: [s.process.pid] for name, s in sandbox.services.items()} | servers
         cpu_before = cpu_of(processes)
-        costs_before = mongo_costs.read()
+        costs_before = read_costs(mongo_costs)
         cpu_at_send: CpuReading = {}
         costs_at_send: Costs = {}
         messages_before = relay_count(counts, None)
@@ -265,7 +262,7 @@ async def measure(
 
         def at_send() -> None:
             cpu_at_send.update(cpu_of(processes))
-            costs_at_send.update(mongo_costs.read())
+            costs_at_send.update(read_costs(mongo_costs))
 
         gate = Gate(len(employees), WAIT, on_open=at_send)
         journeys = await asyncio.gather(
@@ -278,7 +275,7 @@ async def measure(
         report.cpu_seconds = cpu_between(cpu_before, cpu_after)
         report.send_cpu_seconds = cpu_between(cpu_at_send, cpu_after) if cpu_at_send else {}
         await asyncio.sleep(1.0)  # the relay's and the server's latest counts are on disk
-        costs_after = mongo_costs.read()
+        costs_after = read_costs(mongo_costs)
         report.mongo_costs = costs_between(costs_before, costs_after)
         report.send_mongo_costs = costs_between(costs_at_send, costs_after) if costs_at_send else {}
         read_services(report, sandbox, counts)
@@ -365,16 +362,6 @@ async def collect_emails(
     report.sample_email = next((mails[0].mail.raw for mails in arrived.values() if mails), b"")
 
 
-@dataclass(frozen=True)
-class MongoCosts:
-    """The private mongoeco server's costs file (None with a MONGO_URL server: no breakdown)."""
-
-    path: Path | None
-
-    def read(self) -> Costs:
-        return read_costs(self.path) if self.path is not None else {}
-
-
 def read_services(report: Report, sandbox: Sandbox, counts: Path) -> None:
     for name, service in sandbox.services.items():
         report.rss_mb[name] = rss_mb(service.process.pid) or (math.nan, math.nan)
@@ -450,7 +437,7 @@ async def floor_mailer(
     mongo_url: str,
     workdir: Path,
     servers: dict[str, list[int]],
-    mongo_costs: MongoCosts,
+    mongo_costs: Path | None,
 ) -> None:
     """Floor (d): the mailer's minimum per ticket (bench/floormailer.py), N tickets published
     at once, each with its own photo in GridFS; timed from the first publish to the last
@@ -491,14 +478,14 @@ async def floor_mailer(
     try:
         await broker.start()
         cpu_before = cpu_of(processes)
-        costs_before = mongo_costs.read()
+        costs_before = read_costs(mongo_costs)
         started = time.monotonic()
         for i, photo in enumerate(photos):
             await broker.publish(FloorTicket(ticket_id=f"floor-{i}", photo_ids=[photo]), TICKETS)
         await asyncio.wait_for(done.wait(), WAIT)
         report.floor_mailer_cpu = cpu_between(cpu_before, cpu_of(processes))
         await asyncio.sleep(1.0)  # the server's latest costs are on disk
-        report.floor_mailer_mongo_costs = costs_between(costs_before, mongo_costs.read())
+        report.floor_mailer_mongo_costs = costs_between(costs_before, read_costs(mongo_costs))
         report.floor_mailer_rate = count / max(emailed[-1] - started, 1e-9)
         report.floor_mailer_tickets = count
         report.floor_rss_mb["mailer"] = rss_mb(consumer.pid) or (math.nan, math.nan)

@@ -69,8 +69,10 @@ class CommandCosts:
             await asyncio.sleep(WRITE_EVERY_SECONDS)
 
 
-def read_costs(path: Path) -> Costs:
-    """The latest snapshot (empty before the first)."""
+def read_costs(path: Path | None) -> Costs:
+    """The latest snapshot (empty before the first, and without a file: a server not counting)."""
+    if path is None:
+        return {}
     try:
         return {key: [float(n), float(s)] for key, (n, s) in json.loads(path.read_text()).items()}
     except FileNotFoundError:
@@ -78,8 +80,10 @@ def read_costs(path: Path) -> Costs:
 
 
 def costs_between(before: Costs, after: Costs) -> Costs:
-    return {
-        key: [n - before.get(key, [0, 0.0])[0], s - before.get(key, [0, 0.0])[1]]
-        for key, (n, s) in after.items()
-        if n > before.get(key, [0, 0.0])[0]
-    }
+    """What was counted between two snapshots (commands not run meanwhile left out)."""
+    between: Costs = {}
+    for key, (count, seconds) in after.items():
+        count_before, seconds_before = before.get(key, (0.0, 0.0))
+        if count > count_before:
+            between[key] = [count - count_before, seconds - seconds_before]
+    return between
