@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from helpdesk_contracts.base import Message
+from helpdesk_runtime.mongo import by_ids
 from helpdesk_runtime.outbox import OUTBOX_FIELD, outbox_entry
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -132,7 +133,7 @@ class AuthStore:
     # -- lockouts after wrong codes --------------------------------------------------------
 
     async def lockouts_of(self, keys: Sequence[str]) -> dict[str, Document]:
-        cursor = self.lockouts.find({"_id": {"$in": list(keys)}})
+        cursor = self.lockouts.find(by_ids(keys))
         return {doc["_id"]: doc async for doc in cursor}
 
     async def count_failure(
@@ -158,7 +159,7 @@ class AuthStore:
         return {**doc, **changes}
 
     async def clear_failures(self, keys: Sequence[str]) -> None:
-        await self.lockouts.delete_many({"_id": {"$in": list(keys)}})
+        await self.lockouts.delete_many(by_ids(keys))
 
     # -- codes ---------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import Any
 from bson import ObjectId
 from helpdesk_contracts.ticket.v1 import TicketRated, TicketSubmitted
 from helpdesk_gateway.domain.tickets import RATABLE, AppliedEvent, Change, TicketRecord
+from helpdesk_runtime.mongo import by_ids
 from helpdesk_runtime.outbox import OUTBOX_FIELD, outbox_entry
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -149,7 +150,7 @@ class TicketRepository:
         if not ids:
             return 0
         await forget_files([str(i) for i in ids])
-        result = await self.collection.delete_many({**old, "_id": {"$in": ids}})
+        result = await self.collection.delete_many({**old, **by_ids(ids)})
         return result.deleted_count
 
     async def get(self, ticket_id: str) -> TicketRecord | None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
-from helpdesk_runtime.mongo import Document
+from helpdesk_runtime.mongo import Document, by_ids
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -74,7 +74,7 @@ class AttachmentStore:
         """
         if not raw_ids:
             return []
-        query: dict[str, Any] = {"_id": {"$in": list(raw_ids)}}
+        query: dict[str, Any] = by_ids(raw_ids)
         if only_unlinked:
             query["metadata.ticket_id"] = None
         await self.files.delete_many(query)
@@ -141,7 +141,7 @@ class AttachmentStore:
 
     async def _existing(self, ids: Sequence[Any]) -> set[Any]:
         """Which of these file ids have a file document."""
-        cursor = self.files.find({"_id": {"$in": list(ids)}}, {"_id": 1})
+        cursor = self.files.find(by_ids(ids), {"_id": 1})
         return {doc["_id"] async for doc in cursor}
 
 

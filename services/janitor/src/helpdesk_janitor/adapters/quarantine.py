@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from helpdesk_runtime.mongo import Document
+from helpdesk_runtime.mongo import Document, by_ids
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -57,11 +57,9 @@ class QuarantineStore:
         """Delete these mails if still expired; returns the ones that are gone."""
         ids = [m.raw_id for m in mails]
         result = await self.collection.delete_many(
-            {"_id": {"$in": ids}, self.time_field: {"$lt": before}}
+            {**by_ids(ids), self.time_field: {"$lt": before}}
         )
         if result.deleted_count == len(mails):
             return list(mails)
-        remaining = {
-            d["_id"] async for d in self.collection.find({"_id": {"$in": ids}}, {"_id": 1})
-        }
+        remaining = {d["_id"] async for d in self.collection.find(by_ids(ids), {"_id": 1})}
         return [m for m in mails if m.raw_id not in remaining]

@@ -21,7 +21,7 @@ from helpdesk_contracts.ticket.v1 import (
     TicketStatusChanged,
     TicketSubmitted,
 )
-from helpdesk_runtime.mongo import Document
+from helpdesk_runtime.mongo import Document, by_ids
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -92,7 +92,7 @@ class TicketStore:
         """Tickets with these ids, and tickets that list any of these photos."""
         query = {
             "$or": [
-                {"_id": {"$in": sorted(set(ticket_ids))}},
+                by_ids(sorted(set(ticket_ids))),
                 {"file_ids": {"$in": sorted(set(file_ids))}},
             ]
         }
