@@ -172,7 +172,9 @@ class GatewayDispatcher(Dispatcher):
 
 class FlushFsm(BaseMiddleware):
     """Writes the update's FSM changes once the handler is done (also when it failed: what it
-    changed before is kept, as if each change had been written at once)."""
+    changed before is kept, as if each change had been written at once). Not when it was
+    cancelled (shutdown ran out of time): that update is neither recorded nor confirmed, so the
+    next process handles it again from the state it started from."""
 
     async def __call__(
         self,
