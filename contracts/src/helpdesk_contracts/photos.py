@@ -1,11 +1,15 @@
-"""The photo store shared by the gateway (writes), the mailer (reads) and the janitor (deletes).
+"""The file store shared by the gateway and the inbox (write), the mailer (reads) and the
+janitor (deletes).
 
-Photos are GridFS files in one bucket; each file's `metadata` is a `PhotoMetadata`. Not a
-message: no service publishes it, but three read or write it, so it is declared once here.
+Files are GridFS files in one bucket. A wizard photo's `metadata` is a `PhotoMetadata`; a file
+that came with a comment (the employee's, or one in InfraManager's mail) has a
+`ConversationFileMetadata`. Not messages: no service publishes them, but several read or write
+them, so they are declared once here.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -39,3 +43,33 @@ class PhotoMetadata(BaseModel):
     def to_document(self) -> dict[str, Any]:
         """As stored in MongoDB (datetimes stay datetimes)."""
         return self.model_dump(mode="python")
+
+
+class FilePurpose(StrEnum):
+    """`metadata.purpose` of a file that came with a comment."""
+
+    COMMENT = "comment"
+    """The employee's file with a comment (stored by the gateway)."""
+    SUPPORT_COMMENT = "support_comment"
+    """A file in InfraManager's notification (stored by the inbox)."""
+
+
+class ConversationFileMetadata(BaseModel):
+    """`metadata` of a file that came with a comment, in either direction. It belongs to its
+    ticket from the start."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", use_enum_values=True)
+
+    ticket_id: str = Field(description="The ticket whose conversation it is part of.")
+    purpose: FilePurpose
+    owner_telegram_id: int | None = Field(
+        default=None, description="Telegram user id of the employee who sent it (theirs only)."
+    )
+    sha256: str = Field(description="Hex SHA-256 of the stored bytes.")
+    size: int = Field(ge=0, description="Stored size in bytes.")
+    content_type: str = Field(description="MIME type of the stored bytes.")
+    created_at: AwareDatetime = Field(description="When it was stored (UTC).")
+
+    def to_document(self) -> dict[str, Any]:
+        """As stored in MongoDB (datetimes stay datetimes; the purpose as its string)."""
+        return self.model_dump(mode="python", exclude_none=True)

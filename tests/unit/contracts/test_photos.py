@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bson import ObjectId
-from helpdesk_contracts.photos import PHOTO_BUCKET, PhotoMetadata
+from helpdesk_contracts.photos import (
+    PHOTO_BUCKET,
+    ConversationFileMetadata,
+    FilePurpose,
+    PhotoMetadata,
+)
 from helpdesk_janitor.adapters.attachments import _stored_file
 from helpdesk_janitor.settings import JanitorSettings
 
@@ -47,3 +52,20 @@ def test_the_janitor_reads_what_the_gateway_writes() -> None:
 def test_the_janitor_purges_the_shared_bucket_by_default() -> None:
     assert PHOTO_BUCKET == "attachments"
     assert JanitorSettings.model_fields["attachments_bucket"].default == PHOTO_BUCKET
+
+
+def test_a_conversation_files_metadata_is_stored_as_plain_values() -> None:
+    doc = ConversationFileMetadata(
+        ticket_id="6745a1f2c3d4e5f601234560",
+        purpose=FilePurpose.SUPPORT_COMMENT,
+        sha256="0" * 64,
+        size=10,
+        content_type="application/pdf",
+        created_at=CREATED,
+    ).to_document()
+    assert doc["purpose"] == "support_comment" and type(doc["purpose"]) is str
+    assert doc["created_at"] == CREATED
+    assert "owner_telegram_id" not in doc  # InfraManager's files have no employee as owner
+    assert _stored_file({"_id": ObjectId(), "length": 10, "metadata": doc}).ticket_id == (
+        "6745a1f2c3d4e5f601234560"
+    )

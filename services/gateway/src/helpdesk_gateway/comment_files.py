@@ -6,7 +6,6 @@ file goes to GridFS (bucket `attachments`) with the ticket's id; the comment car
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import logging
 import re
@@ -15,7 +14,9 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import Message
+from helpdesk_contracts.photos import FilePurpose
 from helpdesk_contracts.ticket.v1 import ConversationFile
+from helpdesk_runtime.files import store_conversation_file
 
 from helpdesk_gateway.adapters.attachments import AttachmentStore
 from helpdesk_gateway.domain import photos
@@ -121,26 +122,16 @@ class CommentFiles:
         return _Prepared(encoded.data, "photo.jpg", photos.JPEG)
 
     async def _store(self, file: _Prepared, owner: int, ticket_id: str) -> ConversationFile:
-        digest = hashlib.sha256(file.data).hexdigest()
-        file_id = await self.attachments.bucket.upload_from_stream(
-            file.filename,
+        # Assigned to the ticket at once: the janitor keeps it with the ticket.
+        return await store_conversation_file(
+            self.attachments.bucket,
             file.data,
-            metadata={
-                "ticket_id": ticket_id,  # assigned at once: the janitor keeps it with the ticket
-                "owner_telegram_id": owner,
-                "sha256": digest,
-                "size": len(file.data),
-                "content_type": file.content_type,
-                "purpose": "comment",
-                "created_at": self.clock(),
-            },
-        )
-        return ConversationFile(
-            file_id=str(file_id),
             filename=file.filename,
             content_type=file.content_type,
-            size=len(file.data),
-            sha256=digest,
+            ticket_id=ticket_id,
+            purpose=FilePurpose.COMMENT,
+            created_at=self.clock(),
+            owner_telegram_id=owner,
         )
 
 

@@ -15,14 +15,14 @@ from typing import Any
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
-from helpdesk_contracts.photos import PHOTO_BUCKET, PhotoMetadata
+from helpdesk_contracts.photos import PHOTO_BUCKET, FilePurpose, PhotoMetadata
 from helpdesk_gateway.domain.photos import EncodedPhoto
 from helpdesk_runtime.mongo import by_ids
 from pymongo.asynchronous.database import AsyncDatabase
 
 Document = dict[str, Any]
 BUCKET = PHOTO_BUCKET
-CONVERSATION_PURPOSES = ("comment", "support_comment")
+CONVERSATION_PURPOSES = tuple(purpose.value for purpose in FilePurpose)
 """`metadata.purpose` of files that came with a comment (comment_files.py; the inbox)."""
 
 

@@ -6,15 +6,14 @@ the text (`comment_keys`: the same comment sent again in a later mail is not for
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from datetime import datetime
 
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
-from gridfs.errors import FileExists
-from helpdesk_contracts.photos import PHOTO_BUCKET
+from helpdesk_contracts.photos import PHOTO_BUCKET, FilePurpose
 from helpdesk_contracts.ticket.v1 import ConversationFile, TicketCommentAdded
+from helpdesk_runtime.files import store_conversation_file
 from helpdesk_runtime.mongo import Document
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -35,29 +34,15 @@ class CommentStore:
     ) -> ConversationFile:
         """Keep a notification's file in GridFS for the gateway. The id comes from the mail and
         the position, so reading the mail again stores nothing twice."""
-        file_id = ObjectId(hashlib.sha256(f"{source}#{index}".encode()).digest()[:12])
-        digest = hashlib.sha256(file.data).hexdigest()
-        # Stored already when this mail was read before (the id is the same).
-        with contextlib.suppress(FileExists):
-            await self.bucket.upload_from_stream_with_id(
-                file_id,
-                file.filename,
-                file.data,
-                metadata={
-                    "ticket_id": ticket_id,
-                    "sha256": digest,
-                    "size": len(file.data),
-                    "content_type": file.content_type,
-                    "purpose": "support_comment",
-                    "created_at": now,
-                },
-            )
-        return ConversationFile(
-            file_id=str(file_id),
+        return await store_conversation_file(
+            self.bucket,
+            file.data,
             filename=file.filename,
             content_type=file.content_type,
-            size=len(file.data),
-            sha256=digest,
+            ticket_id=ticket_id,
+            purpose=FilePurpose.SUPPORT_COMMENT,
+            created_at=now,
+            file_id=ObjectId(hashlib.sha256(f"{source}#{index}".encode()).digest()[:12]),
         )
 
     async def record(
