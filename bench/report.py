@@ -6,7 +6,6 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from helpdesk_harness.mongo_costs import Costs
 
@@ -127,11 +126,17 @@ def _by_command(costs: Costs) -> dict[str, tuple[float, float]]:
     return merged
 
 
-def _cost(costs: dict[str, tuple[float, float]], name: str, tickets: int) -> str:
-    if name not in costs or not tickets:
+def _cost(entry: tuple[float, float] | None, tickets: int) -> str:
+    """(commands, CPU seconds) as CPU per ticket with the commands per ticket in brackets."""
+    if entry is None or not tickets:
         return "—"
-    count, seconds = costs[name]
+    count, seconds = entry
     return f"{seconds / tickets * 1000:.1f} ms ({count / tickets:.1f})"
+
+
+def _sum(costs: dict[str, tuple[float, float]], names: list[str]) -> tuple[float, float]:
+    picked = [costs[name] for name in names if name in costs]
+    return sum(c for c, _ in picked), sum(s for _, s in picked)
 
 
 def _mongo_costs(report: Report) -> list[str]:
@@ -148,11 +153,6 @@ def _mongo_costs(report: Report) -> list[str]:
     shown = [n for i, n in enumerate(names) if i < MONGO_COST_ROWS or n in floor]
     rest = [n for n in names if n not in shown]
     floor_d = report.floor_mailer_tickets
-
-    def total(costs: dict[str, tuple[float, float]], keys: list[str]) -> dict[str, Any]:
-        picked = [costs[k] for k in keys if k in costs]
-        return {"all": (sum(c for c, _ in picked), sum(s for _, s in picked))}
-
     return [
         "",
         "## The MongoDB server's CPU by command",
@@ -165,15 +165,15 @@ def _mongo_costs(report: Report) -> list[str]:
         "| command | journeys | Send → email | floor (d) |",
         "|---|---|---|---|",
         *(
-            f"| {name} | {_cost(journeys, name, report.tickets)} | "
-            f"{_cost(send, name, report.tickets)} | {_cost(floor, name, floor_d)} |"
+            f"| {name} | {_cost(journeys.get(name), report.tickets)} | "
+            f"{_cost(send.get(name), report.tickets)} | {_cost(floor.get(name), floor_d)} |"
             for name in shown
         ),
-        f"| the other {len(rest)} | {_cost(total(journeys, rest), 'all', report.tickets)} | "
-        f"{_cost(total(send, rest), 'all', report.tickets)} | — |",
-        f"| **all** | {_cost(total(journeys, names), 'all', report.tickets)} | "
-        f"{_cost(total(send, names), 'all', report.tickets)} | "
-        f"{_cost(total(floor, list(floor)), 'all', floor_d)} |",
+        f"| the other {len(rest)} | {_cost(_sum(journeys, rest), report.tickets)} | "
+        f"{_cost(_sum(send, rest), report.tickets)} | — |",
+        f"| **all** | {_cost(_sum(journeys, names), report.tickets)} | "
+        f"{_cost(_sum(send, names), report.tickets)} | "
+        f"{_cost(_sum(floor, list(floor)), floor_d)} |",
     ]
 
 
