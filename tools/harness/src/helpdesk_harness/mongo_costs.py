@@ -1,9 +1,9 @@
 """CPU time the mongoeco server spends per command and collection, for the benchmark.
 
-`install(path)` wraps the wire executor of the server process it runs in; the cumulative costs
-are written to `path` (JSON, replaced atomically) every half second, so a reader takes two
-snapshots and subtracts. A command's time is the server thread's CPU time from its start to its
-answer: when commands interleave at an `await` inside the server, one's time may include a
+`CommandCosts(path).install()` wraps the wire executor of the server process it runs in; the
+cumulative costs are written to `path` (JSON, replaced atomically) every half second, so a reader
+takes two snapshots and subtracts. A command's time is the server thread's CPU time from its start
+to its answer: when commands interleave at an `await` inside the server, one's time may include a
 little of another's, so read the split as an estimate (the server's total CPU is measured apart).
 This hooks a private mongoeco API; when it changes, `install` says so and the server runs without.
 """

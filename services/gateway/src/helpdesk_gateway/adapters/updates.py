@@ -15,9 +15,9 @@ forgets the ids a getUpdates confirmed (`confirmed_below`): Telegram never hands
 (and a repeat within the process is caught in memory), so the log holds only what was handled
 but not yet confirmed, and stays small. The TTL is the backstop, and all there is for webhooks.
 
-Asking and recording go in batches (adapters/batches.py): one `find` with `$in`, one unordered
-`insert_many`, for the updates being handled at the same time, each call still returning only
-once its own id was looked up or written.
+Asking and recording go in batches (adapters/batches.py): one `find` (`runtime.mongo.by_ids`), one
+unordered `insert_many`, for the updates being handled at the same time, each call still returning
+only once its own id was looked up or written.
 """
 
 from __future__ import annotations
